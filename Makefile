@@ -43,6 +43,7 @@ ADM_SRC    := $(filter-out $(MAINS),$(wildcard controller/admin/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 ITEST_SRC  := $(wildcard tests/integration/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 # Normal objects live in $(BUILD)/o, sanitized ones (for unit tests) in $(BUILD)/san.
 obj = $(patsubst %.c,$(BUILD)/o/%.o,$(1))
@@ -61,8 +62,9 @@ BINS       := $(BIN)/samsa-broker $(BIN)/samsa-controller $(BIN)/samsa-admin
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 ITEST_BINS := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check deps unit itest benches fmt fmt-check clean
+.PHONY: all test check deps unit itest benches fuzz fmt fmt-check clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -74,7 +76,7 @@ test:
 	$(Q)scripts/install-deps.sh
 	$(Q)$(MAKE) --no-print-directory -j$$(nproc) check
 
-check: all unit itest benches
+check: all unit itest benches fuzz
 	$(Q)BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
 
 deps:
@@ -83,6 +85,7 @@ deps:
 unit: $(UNIT_BINS)
 itest: $(ITEST_BINS)
 benches: $(BENCH_BINS)
+fuzz: $(FUZZ_BINS)
 
 # ---- generated protobuf code ---------------------------------------------------------------
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h &: proto/%.proto
@@ -136,6 +139,13 @@ $(BUILD)/tests/integration/%: $(BUILD)/o/tests/integration/%.o $(LIBADM) $(LIBCT
 $(BUILD)/bench/%: $(BUILD)/o/bench/%.o $(LIBADM) $(LIBCTL) $(LIBBR) $(LIBSM)
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(OPT) -o $@ $^ $(RDK_LIBS) $(PKG_LIBS)
+
+# libFuzzer targets: clang, one binary per decoder, built from the sources directly.
+FUZZ_CC    ?= clang
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(BR_SRC) $(PB_C)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -w -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $^ $(PKG_LIBS)
 
 # ---- housekeeping --------------------------------------------------------------------------
 FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
