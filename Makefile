@@ -92,11 +92,11 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h &: proto/%.proto
 	@mkdir -p $(dir $@)
 	$(call say,PROTOC,$<)protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
-$(BUILD)/o/proto/%.o: $(BUILD)/proto/%.c
+$(BUILD)/o/proto/%.o: $(BUILD)/proto/%.c | $(PB_H)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(GENFLAGS) -c -o $@ $<
 
-$(BUILD)/san/proto/%.o: $(BUILD)/proto/%.c
+$(BUILD)/san/proto/%.o: $(BUILD)/proto/%.c | $(PB_H)
 	@mkdir -p $(dir $@)
 	$(call say,CC-SAN,$<)$(CC) $(CPPFLAGS) $(GENFLAGS) $(SAN) -c -o $@ $<
 
