@@ -57,8 +57,8 @@ void sm_log_write(sm_log_level_t level, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s: ", ts.tv_nsec / 1000000L,
-                 tags[level], sm_log_name);
+    r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s: ", ts.tv_nsec / 1000000L, tags[level],
+                 sm_log_name);
     if (r > 0)
         n += (size_t)r;
     va_start(ap, fmt);

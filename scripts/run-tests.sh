@@ -99,7 +99,7 @@ done
 
 # ---- style --------------------------------------------------------------------------------
 if selected fmt-check; then
-    if make --no-print-directory fmt-check >"$LOGDIR/fmt-check.log" 2>&1; then
+    if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory fmt-check >"$LOGDIR/fmt-check.log" 2>&1; then
         passed=$((passed + 1))
         echo "ok   fmt-check"
     else
