@@ -8,12 +8,14 @@
  *     sm_log_init("broker-<id>")
  *     br_main_run()
  *       event_base + SIGINT/SIGTERM events
- *       (the server starts here, on the loop, from the configuration)
+ *       br_server_new()         storage, control listener, ZooKeeper + registration (exit 1)
  *       event_base_dispatch()   ... until a signal asks the loop to exit          (exit 0)
- *       (the server stops here)
+ *                               ... or the server hits a fatal problem             (exit 1)
+ *       br_server_free()        deregister, flush and close the logs cleanly
  *
  * Everything the process owns hangs off one br_main_t so that nothing is global; the broker's
- * server context plugs in next to the loop.
+ * server context (br_server) sits next to the loop. Fatal problems reach the person as one
+ * line on stderr: "samsa-broker: <what>".
  */
 #include <event2/event.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "broker/br_config.h"
+#include "broker/br_server.h"
 #include "sm_config.h"
 #include "sm_err.h"
 #include "sm_log.h"
@@ -33,6 +36,7 @@ typedef struct br_main {
     struct event_base *base;
     struct event *sigint;
     struct event *sigterm;
+    br_server_t *srv;
     int stop_signal; /* the signal that ended the loop, 0 while running */
 } br_main_t;
 
@@ -79,6 +83,8 @@ static void br_main_log_config(const sm_config_t *cfg)
 static int br_main_run(const sm_config_t *cfg)
 {
     br_main_t m = {.cfg = cfg};
+    sm_errbuf_t eb = {{0}};
+    char fatal[SM_ERRBUF_LEN] = "";
     int rc = 1;
 
     m.base = event_base_new();
@@ -93,14 +99,28 @@ static int br_main_run(const sm_config_t *cfg)
         sm_log_error("cannot install signal handlers");
         goto out;
     }
-    /* The broker server (listeners, storage, ZooKeeper registration) starts here. */
+    if (br_server_new(m.base, cfg, &m.srv, &eb) != SM_OK) {
+        fprintf(stderr, BR_MAIN_PROG ": %s\n", eb.msg);
+        goto out;
+    }
     if (event_base_dispatch(m.base) < 0) {
         sm_log_error("event loop failed");
         goto out;
     }
-    sm_log_info("stopped");
+    if (br_server_fatal(m.srv) != NULL) {
+        snprintf(fatal, sizeof(fatal), "%s", br_server_fatal(m.srv));
+        goto out;
+    }
     rc = 0;
 out:
+    if (m.srv != NULL && br_server_free(m.srv, true, &eb) != SM_OK) {
+        sm_log_error("unclean shutdown: %s", eb.msg);
+        rc = 1;
+    }
+    if (fatal[0] != '\0')
+        fprintf(stderr, BR_MAIN_PROG ": %s\n", fatal);
+    else if (rc == 0)
+        sm_log_info("stopped");
     if (m.sigint != NULL)
         event_free(m.sigint);
     if (m.sigterm != NULL)
