@@ -2,7 +2,7 @@
 #
 #   make            build bin/samsa-broker, bin/samsa-controller, bin/samsa-admin
 #   make test       install what is missing, build, run every test (ends "N passed, N failed")
-#   (make run, a local cluster with a demo, arrives with the control-plane issue)
+#   make run        install, build, start a local cluster in ./run and show a topic in use
 #   make fmt        clang-format the tree;  make fmt-check  fail if it is not formatted
 #   make clean
 #
@@ -64,7 +64,7 @@ ITEST_BINS := $(ITEST_SRC:tests/integration/%.c=$(BUILD)/tests/integration/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check deps unit itest benches fuzz fmt fmt-check clean
+.PHONY: all test check run deps unit itest benches fuzz fmt fmt-check clean
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -78,6 +78,11 @@ test:
 
 check: all unit itest benches fuzz
 	$(Q)BUILD=$(BUILD) BIN=$(BIN) scripts/run-tests.sh
+
+run:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all
+	$(Q)BIN=$(BIN) scripts/demo.sh
 
 deps:
 	$(Q)scripts/install-deps.sh

@@ -9,9 +9,9 @@
  *     sm_log_init("controller-<id>")
  *     ctl_main_run()
  *       event_base + SIGINT/SIGTERM events
- *       (the controller starts here: ZooKeeper session, election, RPC listener)
+ *       ctl_controller_new()    RPC listener, ZooKeeper session, election          (exit 1)
  *       event_base_dispatch()   ... until a signal asks the loop to exit          (exit 0)
- *       (the controller stops here)
+ *       ctl_controller_free()   session closed first: /controller vanishes at once
  *
  * Everything the process owns hangs off one ctl_main_t so that nothing is global; the
  * controller's context plugs in next to the loop.
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "controller/ctl_config.h"
+#include "controller/ctl_controller.h"
 #include "sm_config.h"
 #include "sm_err.h"
 #include "sm_log.h"
@@ -32,6 +33,7 @@
 typedef struct ctl_main {
     const sm_config_t *cfg; /* borrowed from main() */
     struct event_base *base;
+    ctl_controller_t *ctl;
     struct event *sigint;
     struct event *sigterm;
     int stop_signal; /* the signal that ended the loop, 0 while running */
@@ -80,6 +82,7 @@ static void ctl_main_log_config(const sm_config_t *cfg)
 static int ctl_main_run(const sm_config_t *cfg)
 {
     ctl_main_t m = {.cfg = cfg};
+    sm_errbuf_t eb = {{0}};
     int rc = 1;
 
     m.base = event_base_new();
@@ -94,14 +97,19 @@ static int ctl_main_run(const sm_config_t *cfg)
         sm_log_error("cannot install signal handlers");
         goto out;
     }
-    /* The controller (ZooKeeper session, election, RPC listener) starts here. */
+    if (ctl_controller_new(m.base, cfg, &m.ctl, &eb) != SM_OK) {
+        sm_log_error("%s", eb.msg);
+        goto out;
+    }
     if (event_base_dispatch(m.base) < 0) {
         sm_log_error("event loop failed");
         goto out;
     }
-    sm_log_info("stopped");
     rc = 0;
 out:
+    ctl_controller_free(m.ctl);
+    if (rc == 0)
+        sm_log_info("stopped");
     if (m.sigint != NULL)
         event_free(m.sigint);
     if (m.sigterm != NULL)

@@ -13,6 +13,10 @@
 #include <stdio.h>
 
 #include "controller/admin/adm_args.h"
+#include "controller/admin/adm_brokers.h"
+#include "controller/admin/adm_controller.h"
+#include "controller/admin/adm_topics.h"
+#include "controller/admin/adm_zk.h"
 #include "sm_config.h"
 #include "sm_err.h"
 #include "sm_log.h"
@@ -21,9 +25,18 @@
 
 typedef int (*adm_main_fn)(const adm_args_t *args);
 
-/* Filled in as the command families arrive: [ADM_CMD_TOPICS_CREATE] = adm_topics_create. */
+/* Filled in as the command families arrive. */
 static const adm_main_fn adm_main_cmds[ADM_CMD__COUNT] = {
     [ADM_CMD_NONE] = NULL,
+    [ADM_CMD_TOPICS_CREATE] = adm_topics_create,
+    [ADM_CMD_TOPICS_LIST] = adm_topics_list,
+    [ADM_CMD_TOPICS_DESCRIBE] = adm_topics_describe,
+    [ADM_CMD_TOPICS_DELETE] = adm_topics_delete,
+    [ADM_CMD_TOPICS_ALTER] = adm_topics_alter,
+    [ADM_CMD_BROKERS_LIST] = adm_brokers_list,
+    [ADM_CMD_BROKERS_WATCH] = adm_brokers_watch,
+    [ADM_CMD_CONTROLLER] = adm_controller_show,
+    [ADM_CMD_ZK_GET] = adm_zk_get,
 };
 
 static int adm_main_not_implemented(const adm_args_t *args)
