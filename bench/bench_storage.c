@@ -1,21 +1,31 @@
 /*
  * bench_storage: throughput of Samsa's storage append and read paths against plain
- * write(2)/read(2) of the same bytes on the same filesystem, measured in one run.
+ * write(2)/pread(2) of the same bytes on the same filesystem, measured in one run.
  *
  * One valid magic-2 record batch (16 KiB of 100-byte records by default, CRC-32C computed once)
- * is built with sm_writer; each append copies it into a receive buffer (as a Produce request's
- * bytes would be) and takes it through the broker's append path: br_batch_validate_set (CRC,
- * header and record checks) then br_log_append (offset stamping, segment write, index entries)
- * on a log created by br_logmgr. The baseline copies the same buffer and write(2)s it to a
- * plain file. Reads go through br_log_read slices (pread into a buffer, or sendfile to
- * /dev/null with --sendfile) against read(2) (or sendfile) of the plain file. Both sides read
- * the file they have just written: without root the page cache cannot be dropped, so both
- * reads are served from memory; the program measures and prints how much of each file is
- * resident (mincore) so the figure says what it measured. fsync time after the writes is
- * reported separately. Run by hand (bench/storage.sh), never by `make test`.
+ * is built with sm_writer. Each round creates a log through br_logmgr and a plain file in the
+ * same directory and then takes both sides through the same steps, interleaved so that
+ * whatever else the machine is doing hits both alike:
+ *
+ *   append  for every batch, in alternating order: Samsa copies the template into a receive
+ *           buffer (as a Produce request's bytes would arrive), br_batch_validate_set (CRC,
+ *           header and record checks) and br_log_append (offset stamping, segment write,
+ *           index entries); plain copies the same template and write(2)s it. Each side's
+ *           time is the sum of its own operations; the two clock readings around the
+ *           validation (~30 ns each) count against Samsa.
+ *   fsync   br_log_flush and fsync(2), reported apart (not in the MB/s).
+ *   read    br_log_read slices of --read-bytes (1 MiB, Kafka's max.partition.fetch.bytes),
+ *           each consumed with pread into a buffer (or sendfile to /dev/null with --sendfile);
+ *           plain reads the same byte ranges of its file the same way, so both sides make the
+ *           same number of calls of the same sizes and differ only by br_log_read's lookups.
+ *
+ * Both sides read files they have just written: without root the page cache cannot be
+ * dropped, so both reads are served from memory; the program measures and prints how much of
+ * each file is resident (mincore) so the figure says what it measured. Run by hand
+ * (bench/storage.sh), never by `make test`.
  *
  *   usage: bench_storage --dir DIR [--bytes N[K|M|G]] [--batch-bytes N] [--record-bytes N]
- *                        [--rounds N] [--sendfile] [--no-record-walk]
+ *                        [--read-bytes N[K|M]] [--rounds N] [--sendfile] [--no-record-walk]
  *
  * --no-record-walk validates the batch header and CRC only (br_batch_limits_t
  * skip_record_walk), to show what walking the records costs.
@@ -42,13 +52,12 @@
 #include "sm_crc32c.h"
 #include "sm_log.h"
 
-#define BENCH_READ_CHUNK (1u << 20)
-
 typedef struct bench_opts {
     const char *dir;
     uint64_t bytes;
     size_t batch_bytes;
     size_t record_bytes;
+    size_t read_bytes;
     int rounds;
     bool use_sendfile;
     bool no_record_walk;
@@ -80,6 +89,16 @@ typedef struct bench {
     size_t rcap;
     int devnull;
 } bench_t;
+
+/* One round's two sides: the log (and its manager) and the plain file. */
+typedef struct bench_sides {
+    char dir[PATH_MAX];
+    char path[PATH_MAX];
+    br_logmgr_t *mgr;
+    br_log_t *log;
+    int fd;
+    br_batch_set_t set;
+} bench_sides_t;
 
 static double bench_now(void)
 {
@@ -208,53 +227,122 @@ static double bench_log_residency(br_log_t *log)
     return total == 0 ? 0.0 : (double)resident / (double)total;
 }
 
-/* ---- Samsa -------------------------------------------------------------------------------- */
+/* ---- the two sides ------------------------------------------------------------------------ */
 
-/* The append path: copy in, br_batch_validate_set, br_log_append; then a flush. */
-static void bench_samsa_append(const bench_t *b, br_log_t *log, bench_round_t *r)
+static void bench_sides_open(const bench_t *b, bench_sides_t *sd)
+{
+    const char *dirs[1];
+    br_logmgr_config_t cfg;
+    sm_errbuf_t eb;
+
+    memset(sd, 0, sizeof(*sd));
+    snprintf(sd->dir, sizeof(sd->dir), "%s/samsa", b->o.dir);
+    snprintf(sd->path, sizeof(sd->path), "%s/plain.dat", b->o.dir);
+    dirs[0] = sd->dir;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.dirs = dirs;
+    cfg.ndirs = 1;
+    cfg.broker_id = 0;
+    br_log_config_defaults(&cfg.log);
+    if (br_logmgr_open(&cfg, bench_wall_ms(), &sd->mgr, &eb) != SM_OK)
+        bench_die("log manager", eb.msg);
+    if (br_logmgr_create(sd->mgr, "bench", 0, bench_wall_ms(), &sd->log, &eb) != SM_OK)
+        bench_die("create log", eb.msg);
+    sd->fd = open(sd->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (sd->fd < 0)
+        bench_die(sd->path, strerror(errno));
+    br_batch_set_init(&sd->set);
+}
+
+static void bench_sides_close(bench_sides_t *sd)
+{
+    sm_errbuf_t eb;
+
+    /* Unclean close: nothing left to measure, and the files are removed right after. */
+    br_logmgr_close(sd->mgr, false, bench_wall_ms(), NULL);
+    if (br_flusher_remove_tree(br_fileops_posix(), sd->dir, &eb) != SM_OK)
+        bench_die("cleanup", eb.msg);
+    close(sd->fd);
+    unlink(sd->path);
+    br_batch_set_deinit(&sd->set);
+}
+
+/* Samsa's append path for one batch: copy in, br_batch_validate_set, br_log_append. */
+static void bench_samsa_append_one(const bench_t *b, bench_sides_t *sd, bench_round_t *r)
 {
     br_batch_limits_t lim = {.skip_record_walk = b->o.no_record_walk};
     br_batch_verdict_t v;
-    br_batch_set_t set;
-    double t0;
+    double t0 = bench_now();
+    double a;
+    double z;
 
-    br_batch_set_init(&set);
-    r->samsa_validate_s = 0;
-    t0 = bench_now();
-    for (uint64_t i = 0; i < b->nbatches; i++) {
-        double a;
-
-        memcpy(b->rx, b->tmpl, b->len);
-        a = bench_now();
-        if (br_batch_validate_set(b->rx, b->len, &lim, &set, &v) != SM_OK)
-            bench_die("validate", v.reason);
-        r->samsa_validate_s += bench_now() - a;
-        if (br_log_append(log, b->rx, &set, 0, 0, NULL) != SM_OK)
-            bench_die("append", "br_log_append failed");
-    }
-    r->samsa_append_s = bench_now() - t0;
-    br_batch_set_deinit(&set);
-    t0 = bench_now();
-    if (br_log_flush(log, bench_wall_ms()) != SM_OK)
-        bench_die("flush", "br_log_flush failed");
-    r->samsa_fsync_s = bench_now() - t0;
+    memcpy(b->rx, b->tmpl, b->len);
+    a = bench_now();
+    if (br_batch_validate_set(b->rx, b->len, &lim, &sd->set, &v) != SM_OK)
+        bench_die("validate", v.reason);
+    z = bench_now();
+    if (br_log_append(sd->log, b->rx, &sd->set, 0, 0, NULL) != SM_OK)
+        bench_die("append", "br_log_append failed");
+    r->samsa_validate_s += z - a;
+    r->samsa_append_s += bench_now() - t0;
 }
 
-/* Hands one slice to the reader: pread into the buffer, or sendfile to /dev/null. */
-static void bench_consume_slice(const bench_t *b, const br_log_slice_t *s)
+static void bench_plain_write_one(const bench_t *b, bench_sides_t *sd, bench_round_t *r)
 {
-    off_t pos = (off_t)s->pos;
-    size_t left = s->len;
+    double t0 = bench_now();
+
+    memcpy(b->rx, b->tmpl, b->len);
+    if (write(sd->fd, b->rx, b->len) != (ssize_t)b->len)
+        bench_die("write", strerror(errno));
+    r->plain_write_s += bench_now() - t0;
+}
+
+static void bench_append(const bench_t *b, bench_sides_t *sd, bench_round_t *r)
+{
+    for (uint64_t i = 0; i < b->nbatches; i++) {
+        if (i % 2 == 0) {
+            bench_samsa_append_one(b, sd, r);
+            bench_plain_write_one(b, sd, r);
+        } else {
+            bench_plain_write_one(b, sd, r);
+            bench_samsa_append_one(b, sd, r);
+        }
+    }
+}
+
+static void bench_fsync(bench_sides_t *sd, bench_round_t *r, bool samsa_first)
+{
+    for (int k = 0; k < 2; k++) {
+        double t0 = bench_now();
+
+        if ((k == 0) == samsa_first) {
+            if (br_log_flush(sd->log, bench_wall_ms()) != SM_OK)
+                bench_die("flush", "br_log_flush failed");
+            r->samsa_fsync_s = bench_now() - t0;
+        } else {
+            if (fsync(sd->fd) < 0)
+                bench_die("fsync", strerror(errno));
+            r->plain_fsync_s = bench_now() - t0;
+        }
+    }
+}
+
+/* Reads len bytes at pos of fd the benchmark's way: pread into the buffer, or sendfile to
+ * /dev/null. */
+static void bench_consume(const bench_t *b, int fd, uint64_t pos, size_t len)
+{
+    off_t off = (off_t)pos;
+    size_t left = len;
 
     if (!b->o.use_sendfile) {
-        if (s->len > b->rcap)
+        if (len > b->rcap)
             bench_die("read", "slice larger than the read buffer");
-        if (pread(s->fd, b->rbuf, s->len, pos) != (ssize_t)s->len)
+        if (pread(fd, b->rbuf, len, off) != (ssize_t)len)
             bench_die("pread", strerror(errno));
         return;
     }
     while (left > 0) {
-        ssize_t n = sendfile(b->devnull, s->fd, &pos, left);
+        ssize_t n = sendfile(b->devnull, fd, &off, left);
 
         if (n <= 0)
             bench_die("sendfile", strerror(errno));
@@ -262,108 +350,104 @@ static void bench_consume_slice(const bench_t *b, const br_log_slice_t *s)
     }
 }
 
-/* The read path: br_log_read slices from offset 0 to the log end. */
-static void bench_samsa_read(const bench_t *b, br_log_t *log, bench_round_t *r)
+/* The lengths of the slices br_log_read returns from offset 0 to the log end (untimed: it
+ * lets the plain side read the same ranges in the same order). Returns the count. */
+static size_t bench_slices(const bench_t *b, bench_sides_t *sd, size_t **lens)
 {
-    uint64_t got = 0;
+    size_t n = 0;
+    size_t cap = 0;
     int64_t offset = 0;
-    double t0 = bench_now();
 
+    *lens = NULL;
     for (;;) {
         br_log_slice_t s;
 
-        if (br_log_read(log, offset, BENCH_READ_CHUNK, BR_LOG_NO_BOUND, &s) != SM_OK)
+        if (br_log_read(sd->log, offset, b->o.read_bytes, BR_LOG_NO_BOUND, &s) != SM_OK)
             bench_die("read", "br_log_read failed");
         if (s.len == 0)
             break;
-        bench_consume_slice(b, &s);
-        got += s.len;
+        if (n == cap) {
+            cap = cap == 0 ? 1024 : 2 * cap;
+            *lens = realloc(*lens, cap * sizeof(**lens));
+            if (*lens == NULL)
+                bench_die("read", "out of memory");
+        }
+        (*lens)[n++] = s.len;
         offset = s.next_offset;
     }
-    r->samsa_read_s = bench_now() - t0;
-    if (got != (uint64_t)b->len * b->nbatches || offset != br_log_end_offset(log))
+    return n;
+}
+
+/* Both read paths, slice by slice in alternating order: br_log_read plus the read of the
+ * slice, against the read of the same byte range of the plain file (which holds the same
+ * batches back to back). */
+static void bench_read(const bench_t *b, bench_sides_t *sd, bench_round_t *r)
+{
+    size_t *lens;
+    size_t n = bench_slices(b, sd, &lens);
+    uint64_t got = 0;
+    int64_t offset = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        for (int k = 0; k < 2; k++) {
+            double t0 = bench_now();
+            br_log_slice_t s;
+
+            if ((k == 0) == (i % 2 == 0)) {
+                if (br_log_read(sd->log, offset, b->o.read_bytes, BR_LOG_NO_BOUND, &s) != SM_OK)
+                    bench_die("read", "br_log_read failed");
+                if (s.len > 0)
+                    bench_consume(b, s.fd, s.pos, s.len);
+                r->samsa_read_s += bench_now() - t0;
+                if (s.len != (i < n ? lens[i] : 0))
+                    bench_die("read", "slices changed between two passes");
+                offset = s.next_offset;
+            } else if (i < n) {
+                bench_consume(b, sd->fd, got, lens[i]);
+                r->plain_read_s += bench_now() - t0;
+            }
+        }
+        if (i < n)
+            got += lens[i];
+    }
+    free(lens);
+    if (got != (uint64_t)b->len * b->nbatches || offset != br_log_end_offset(sd->log))
         bench_die("read", "did not read back every byte appended");
 }
 
-static void bench_samsa(const bench_t *b, bench_round_t *r)
+/* One round: append, fsync, residency, read. */
+static void bench_round(const bench_t *b, bench_round_t *r, int k)
 {
-    char dir[PATH_MAX];
-    const char *dirs[1];
-    br_logmgr_config_t cfg;
-    br_logmgr_t *m = NULL;
-    br_log_t *log = NULL;
-    sm_errbuf_t eb;
-
-    snprintf(dir, sizeof(dir), "%s/samsa", b->o.dir);
-    dirs[0] = dir;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.dirs = dirs;
-    cfg.ndirs = 1;
-    cfg.broker_id = 0;
-    br_log_config_defaults(&cfg.log);
-    if (br_logmgr_open(&cfg, bench_wall_ms(), &m, &eb) != SM_OK)
-        bench_die("log manager", eb.msg);
-    if (br_logmgr_create(m, "bench", 0, bench_wall_ms(), &log, &eb) != SM_OK)
-        bench_die("create log", eb.msg);
-    bench_samsa_append(b, log, r);
-    r->samsa_resident = bench_log_residency(log);
-    bench_samsa_read(b, log, r);
-    /* Unclean close: nothing left to measure, and the files are removed right after. */
-    br_logmgr_close(m, false, bench_wall_ms(), NULL);
-    if (br_flusher_remove_tree(br_fileops_posix(), dir, &eb) != SM_OK)
-        bench_die("cleanup", eb.msg);
-}
-
-/* ---- baseline ----------------------------------------------------------------------------- */
-
-static void bench_plain(const bench_t *b, bench_round_t *r)
-{
-    char path[PATH_MAX];
+    bench_sides_t sd;
     uint64_t resident = 0;
     uint64_t total = 0;
-    uint64_t got = 0;
-    double t0;
+
+    bench_sides_open(b, &sd);
+    bench_append(b, &sd, r);
+    bench_fsync(&sd, r, k % 2 == 0);
+    r->samsa_resident = bench_log_residency(sd.log);
+    bench_residency(sd.path, &resident, &total);
+    r->plain_resident = total == 0 ? 0.0 : (double)resident / (double)total;
+    bench_read(b, &sd, r);
+    bench_sides_close(&sd);
+}
+
+/* Untimed: the first gigabyte written in a run pays for page allocation. */
+static void bench_warm_up(const bench_t *b)
+{
+    char path[PATH_MAX];
     int fd;
 
-    snprintf(path, sizeof(path), "%s/plain.dat", b->o.dir);
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    snprintf(path, sizeof(path), "%s/warm-up.dat", b->o.dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         bench_die(path, strerror(errno));
-    t0 = bench_now();
     for (uint64_t i = 0; i < b->nbatches; i++) {
-        memcpy(b->rx, b->tmpl, b->len);
-        if (write(fd, b->rx, b->len) != (ssize_t)b->len)
+        if (write(fd, b->tmpl, b->len) != (ssize_t)b->len)
             bench_die("write", strerror(errno));
     }
-    r->plain_write_s = bench_now() - t0;
-    t0 = bench_now();
-    if (fsync(fd) < 0)
-        bench_die("fsync", strerror(errno));
-    r->plain_fsync_s = bench_now() - t0;
-    bench_residency(path, &resident, &total);
-    r->plain_resident = total == 0 ? 0.0 : (double)resident / (double)total;
-
-    t0 = bench_now();
-    for (off_t pos = 0;;) {
-        ssize_t n;
-
-        if (b->o.use_sendfile) {
-            n = sendfile(b->devnull, fd, &pos, BENCH_READ_CHUNK); /* moves pos itself */
-        } else {
-            n = pread(fd, b->rbuf, BENCH_READ_CHUNK, pos);
-            pos += n > 0 ? n : 0;
-        }
-        if (n < 0)
-            bench_die("read", strerror(errno));
-        if (n == 0)
-            break;
-        got += (uint64_t)n;
-    }
-    r->plain_read_s = bench_now() - t0;
     close(fd);
     unlink(path);
-    if (got != (uint64_t)b->len * b->nbatches)
-        bench_die("read", "plain file came back short");
 }
 
 /* CRC-32C alone over the same bytes, for the share of append time it explains. */
@@ -399,7 +483,8 @@ static uint64_t bench_parse_size(const char *s)
 static void bench_usage(void)
 {
     fprintf(stderr, "usage: bench_storage --dir DIR [--bytes N[K|M|G]] [--batch-bytes N] "
-                    "[--record-bytes N] [--rounds N] [--sendfile] [--no-record-walk]\n");
+                    "[--record-bytes N] [--read-bytes N[K|M]] [--rounds N] [--sendfile] "
+                    "[--no-record-walk]\n");
     exit(2);
 }
 
@@ -479,6 +564,8 @@ static void bench_parse_args(int argc, char **argv, bench_opts_t *o)
             o->batch_bytes = (size_t)bench_parse_size(argv[++i]);
         else if (strcmp(argv[i], "--record-bytes") == 0 && i + 1 < argc)
             o->record_bytes = (size_t)bench_parse_size(argv[++i]);
+        else if (strcmp(argv[i], "--read-bytes") == 0 && i + 1 < argc)
+            o->read_bytes = (size_t)bench_parse_size(argv[++i]);
         else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             o->rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--sendfile") == 0)
@@ -490,7 +577,8 @@ static void bench_parse_args(int argc, char **argv, bench_opts_t *o)
     }
     if (o->dir == NULL || o->rounds < 1 || o->rounds > 64 || o->batch_bytes < 128 ||
         o->batch_bytes > (64u << 20) || o->record_bytes == 0 ||
-        o->record_bytes + 80 > o->batch_bytes || o->bytes == 0)
+        o->record_bytes + 80 > o->batch_bytes || o->bytes == 0 || o->read_bytes < o->batch_bytes ||
+        o->read_bytes > (256u << 20))
         bench_usage();
 }
 
@@ -521,14 +609,14 @@ static void bench_report(const bench_t *b, const bench_round_t *rs)
 
 int main(int argc, char **argv)
 {
-    bench_t b = {.o = {NULL, 1ull << 30, 16384, 100, 5, false, false}};
+    bench_t b = {.o = {NULL, 1ull << 30, 16384, 100, 1u << 20, 5, false, false}};
     bench_round_t rs[64];
 
     bench_parse_args(argc, argv, &b.o);
     sm_log_init("bench", SM_LOG_WARN);
     b.tmpl = bench_build_batch(&b.o, &b.len, &b.nrecords);
     b.nbatches = (b.o.bytes + b.len - 1) / b.len;
-    b.rcap = BENCH_READ_CHUNK + b.len;
+    b.rcap = b.o.read_bytes + b.len;
     b.rx = malloc(b.len);
     b.rbuf = malloc(b.rcap);
     b.devnull = open("/dev/null", O_WRONLY);
@@ -536,31 +624,27 @@ int main(int argc, char **argv)
         bench_die("setup", "out of memory or no /dev/null");
 
     printf("storage: %" PRIu64 " batches of %zu bytes (%d records of %zu-byte values) = %.1f MiB "
-           "in %s, %d round(s), reads via %s, CRC32C %s\n",
+           "in %s, %d round(s), reads of %zu KiB via %s, CRC32C %s\n",
            b.nbatches, b.len, b.nrecords, b.o.record_bytes,
-           (double)(b.nbatches * b.len) / 1048576.0, b.o.dir, b.o.rounds,
-           b.o.use_sendfile ? "sendfile to /dev/null" : "pread into a 1 MiB buffer",
-           sm_crc32c_have_hw() ? "hardware (SSE4.2)" : "software");
-    /* Warm-up, not counted: the first gigabyte written in a run pays for page allocation. */
-    bench_plain(&b, &rs[0]);
+           (double)(b.nbatches * b.len) / 1048576.0, b.o.dir, b.o.rounds, b.o.read_bytes >> 10,
+           b.o.use_sendfile ? "sendfile to /dev/null" : "pread into a buffer",
+           sm_crc32c_have_hw512() ? "AVX-512 VPCLMULQDQ"
+           : sm_crc32c_have_hw()  ? "SSE4.2 crc32 streams"
+                                  : "software tables");
+    bench_warm_up(&b);
     for (int k = 0; k < b.o.rounds; k++) {
         bench_round_t *r = &rs[k];
 
         memset(r, 0, sizeof(*r));
         r->bytes = b.nbatches * b.len;
-        /* Alternate the order so neither side always runs on a warmer or dirtier cache. */
-        if (k % 2 == 0) {
-            bench_samsa(&b, r);
-            bench_plain(&b, r);
-        } else {
-            bench_plain(&b, r);
-            bench_samsa(&b, r);
-        }
+        bench_round(&b, r, k);
         r->crc_only_s = bench_crc_only(b.tmpl, b.len, b.nbatches);
         printf("  round %d: append %.0f MB/s vs write %.0f MB/s (%.2fx); read %.0f MB/s vs %.0f "
-               "MB/s (%.2fx); resident before read: samsa %.0f%%, plain %.0f%%\n",
+               "MB/s (%.2fx); validation %.1f%%; resident before read: samsa %.0f%%, plain "
+               "%.0f%%\n",
                k + 1, g_samsa_append(r), g_plain_write(r), g_append_ratio(r), g_samsa_read(r),
-               g_plain_read(r), g_read_ratio(r), r->samsa_resident * 100, r->plain_resident * 100);
+               g_plain_read(r), g_read_ratio(r), g_validate_share(r) * 100, r->samsa_resident * 100,
+               r->plain_resident * 100);
     }
     bench_report(&b, rs);
     close(b.devnull);

@@ -2,7 +2,9 @@
 # Builds bench_storage and runs it in a fresh temporary folder on the filesystem of $TMPDIR
 # (default /tmp), which it removes afterwards. Extra arguments go to the benchmark, e.g.
 #   bench/storage.sh --bytes 256M --rounds 5
+#   bench/storage.sh --read-bytes 8M          # larger fetches (default 1M, as Kafka's)
 #   TMPDIR=/data bench/storage.sh --sendfile
+#   BUILD=build-perf bench/storage.sh         # build and run in another build folder
 # Not part of `make test`: run it by hand and record the figures in docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

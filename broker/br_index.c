@@ -1,6 +1,6 @@
 /*
- * br_index: offset and time indexes of a segment, kept in memory and written through to
- * their files. See br_index.h for the format, the contract and the design notes.
+ * br_index: offset and time indexes of a segment, kept in memory and written to their files
+ * in bulk. See br_index.h for the format, the contract and the design notes.
  */
 #include "broker/br_index.h"
 
@@ -13,6 +13,11 @@
 #include "sm_buf.h"
 #include "sm_log.h"
 
+/* Entries encoded per pwrite (a 3 KiB stack buffer of time entries), and how many wait in
+ * memory before an append writes them: at the default log.index.interval.bytes that is one
+ * write per index per MiB or more of appended batches, where there was one per 4 KiB. */
+#define BR_INDEX_WRITE_ENTRIES 256
+
 struct br_index {
     const br_fileops_t *ops;
     char *path;
@@ -24,6 +29,7 @@ struct br_index {
     br_index_entry_t *entries;
     size_t count;
     size_t cap;
+    size_t written; /* entries [0, written) are in the file; [written, count) are pending */
 };
 
 static sm_err_t br_index_errno(int e)
@@ -86,6 +92,47 @@ static void br_index_put_be(uint8_t *p, uint64_t v, int n)
     }
 }
 
+/* Encodes entry e (key, value) as it is stored in the file at p. */
+static void br_index_encode(const br_index_t *idx, const br_index_entry_t *e, uint8_t *p)
+{
+    if (idx->kind == BR_INDEX_OFFSET) {
+        br_index_put_be(p, (uint64_t)(e->key - idx->base), 4);
+        br_index_put_be(p + 4, (uint64_t)e->value, 4);
+    } else {
+        br_index_put_be(p, (uint64_t)e->key, 8);
+        br_index_put_be(p + 8, (uint64_t)(e->value - idx->base), 4);
+    }
+}
+
+/* Writes the pending entries [written, upto) to the file, BR_INDEX_WRITE_ENTRIES a pwrite. On
+ * failure `written` stops at the last whole chunk; bytes beyond it in the file mean nothing
+ * (the next write starts there again). */
+static sm_err_t br_index_write_upto(br_index_t *idx, size_t upto)
+{
+    uint8_t buf[BR_INDEX_WRITE_ENTRIES * BR_INDEX_TIME_ENTRY_SIZE];
+
+    while (idx->written < upto) {
+        size_t n = upto - idx->written;
+        sm_err_t err;
+
+        if (n > BR_INDEX_WRITE_ENTRIES)
+            n = BR_INDEX_WRITE_ENTRIES;
+        for (size_t i = 0; i < n; i++)
+            br_index_encode(idx, &idx->entries[idx->written + i], buf + i * idx->entry_size);
+        err = br_index_write_all(idx, buf, n * idx->entry_size,
+                                 (off_t)(idx->written * idx->entry_size));
+        if (err != SM_OK)
+            return err;
+        idx->written += n;
+    }
+    return SM_OK;
+}
+
+sm_err_t br_index_flush(br_index_t *idx)
+{
+    return br_index_write_upto(idx, idx->count);
+}
+
 /* Decodes n whole entries from buf. Relative offsets are read as unsigned so that a corrupt
  * file gives out-of-range entries that the sanity check refuses, never UB. */
 static void br_index_decode(br_index_t *idx, const uint8_t *buf, size_t n)
@@ -105,6 +152,7 @@ static void br_index_decode(br_index_t *idx, const uint8_t *buf, size_t n)
         }
     }
     idx->count = n;
+    idx->written = n;
 }
 
 static sm_err_t br_index_load(br_index_t *idx)
@@ -198,8 +246,12 @@ void br_index_close(br_index_t *idx)
 {
     if (idx == NULL)
         return;
-    if (idx->fd >= 0)
+    if (idx->fd >= 0) {
+        /* Best effort: a failure is logged by the write, and the caller that needed these
+         * entries on disk has called br_index_flush or br_index_trim already and seen it. */
+        (void)br_index_flush(idx);
         idx->ops->close(idx->ops->ctx, idx->fd);
+    }
     free(idx->entries);
     free(idx->path);
     free(idx);
@@ -207,7 +259,6 @@ void br_index_close(br_index_t *idx)
 
 sm_err_t br_index_append(br_index_t *idx, int64_t key, int64_t value)
 {
-    uint8_t buf[BR_INDEX_TIME_ENTRY_SIZE];
     const br_index_entry_t *last = idx->count > 0 ? &idx->entries[idx->count - 1] : NULL;
     sm_err_t err;
 
@@ -216,8 +267,6 @@ sm_err_t br_index_append(br_index_t *idx, int64_t key, int64_t value)
             return SM_ERR_INVALID;
         if (key < idx->base || key - idx->base > INT32_MAX || value < 0 || value > INT32_MAX)
             return SM_ERR_RANGE;
-        br_index_put_be(buf, (uint64_t)(key - idx->base), 4);
-        br_index_put_be(buf + 4, (uint64_t)value, 4);
     } else {
         if (last != NULL && key <= last->key)
             return SM_OK;
@@ -225,14 +274,16 @@ sm_err_t br_index_append(br_index_t *idx, int64_t key, int64_t value)
             return SM_ERR_INVALID;
         if (value - idx->base > INT32_MAX)
             return SM_ERR_RANGE;
-        br_index_put_be(buf, (uint64_t)key, 8);
-        br_index_put_be(buf + 8, (uint64_t)(value - idx->base), 4);
     }
     err = br_index_reserve(idx, idx->count + 1);
-    if (err == SM_OK)
-        err = br_index_write_all(idx, buf, idx->entry_size, (off_t)(idx->count * idx->entry_size));
-    if (err == SM_OK)
-        idx->entries[idx->count++] = (br_index_entry_t){.key = key, .value = value};
+    if (err != SM_OK)
+        return err;
+    idx->entries[idx->count++] = (br_index_entry_t){.key = key, .value = value};
+    if (idx->count - idx->written >= BR_INDEX_WRITE_ENTRIES) {
+        err = br_index_flush(idx);
+        if (err != SM_OK)
+            idx->count--; /* not kept: the caller fails the log, as for a failed .log write */
+    }
     return err;
 }
 
@@ -278,6 +329,7 @@ bool br_index_lookup_value(const br_index_t *idx, int64_t limit, br_index_entry_
 sm_err_t br_index_truncate_to(br_index_t *idx, int64_t offset)
 {
     size_t n = idx->count;
+    sm_err_t err;
 
     while (n > 0) {
         const br_index_entry_t *e = &idx->entries[n - 1];
@@ -288,18 +340,25 @@ sm_err_t br_index_truncate_to(br_index_t *idx, int64_t offset)
         n--;
     }
     idx->count = n;
-    return br_index_ftruncate(idx, n * idx->entry_size);
+    if (idx->written > n)
+        idx->written = n;
+    /* The file ends up exactly the kept entries: those still pending are written first. */
+    err = br_index_flush(idx);
+    return err == SM_OK ? br_index_ftruncate(idx, n * idx->entry_size) : err;
 }
 
 sm_err_t br_index_reset(br_index_t *idx)
 {
     idx->count = 0;
+    idx->written = 0;
     return br_index_ftruncate(idx, 0);
 }
 
 sm_err_t br_index_trim(br_index_t *idx)
 {
-    return br_index_ftruncate(idx, idx->count * idx->entry_size);
+    sm_err_t err = br_index_flush(idx);
+
+    return err == SM_OK ? br_index_ftruncate(idx, idx->count * idx->entry_size) : err;
 }
 
 sm_err_t br_index_sanity_check(const br_index_t *idx, uint64_t log_size)

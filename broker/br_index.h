@@ -10,10 +10,16 @@
  *   .index       | relOffset int32 | position int32 |          8 bytes an entry
  *   .timeindex   | timestamp int64 | relOffset int32 |        12 bytes an entry
  *
- * relOffset = offset - segment base offset. The entries live in memory as well (a sorted
- * array searched by bisection) and every append is written through to the file with one
- * pwrite; the file grows with its entries (no preallocation), so a clean close leaves it
- * exactly its entries long and a torn last entry after a crash is simply ignored.
+ * relOffset = offset - segment base offset. The entries live in memory (a sorted array
+ * searched by bisection); an append only adds to it, and the entries not yet in the file are
+ * written in bulk -- one pwrite of up to 256 entries -- when 256 are pending, and by
+ * br_index_flush, br_index_trim, br_index_truncate_to and br_index_close. Kafka keeps its
+ * indexes in mmapped files that the kernel writes back when it likes; the same reasoning holds
+ * here: an index is derived data, rebuilt from the .log by recovery whenever the shutdown was
+ * not clean, so entries that a crash loses cost a rebuild, never data. Whoever fsyncs the
+ * file (the log's flush, design note 3 of br_log.h) calls br_index_flush first. The file grows
+ * with its entries (no preallocation), so a clean close leaves it exactly its entries long
+ * and a torn last entry after a crash is simply ignored.
  *
  * DESIGN NOTES
  *   Invariants
@@ -21,8 +27,10 @@
  *        >= base and offset - base <= INT32_MAX, every position <= INT32_MAX.
  *     2. Time index: timestamps strictly increase (each entry is the largest timestamp seen
  *        so far), offsets never decrease, every offset >= base.
- *     3. The first count * entry_size bytes of the file equal the entries in memory, unless
- *        a write failed (then the caller fails the whole log).
+ *     3. The first written * entry_size bytes of the file equal the first `written` entries
+ *        in memory (written <= count; the rest are pending), unless a write failed (then the
+ *        caller fails the whole log). What the file holds past that is meaningless and is
+ *        overwritten by the next write or cut by trim / truncate_to.
  *   "Full" (count >= max_bytes / entry_size) is advice for rolling: appends beyond it are
  *   accepted, so that a segment about to roll can still record its final time entry.
  */
@@ -60,16 +68,22 @@ typedef struct br_index br_index_t;
 sm_err_t br_index_open(const br_fileops_t *ops, const char *path, br_index_kind_t kind,
                        int64_t base, size_t max_bytes, bool load, br_index_t **out);
 
-/* Closes the file and frees the index. Accepts NULL. */
+/* Writes the pending entries (best effort: a failure is only logged), closes the file and
+ * frees the index. Accepts NULL. */
 void br_index_close(br_index_t *idx);
 
 /* Appends an entry. Offset index: (offset, position), both greater than the last entry's
  * (else SM_ERR_INVALID) and within int32 of the base / of zero (else SM_ERR_RANGE). Time
  * index: (timestamp, offset); an entry whose timestamp is not greater than the last one is
  * skipped (SM_OK: the index keeps the largest timestamp so far), an offset below the last one
- * or the base is SM_ERR_INVALID. Returns SM_ERR_IO / SM_ERR_NOSPC if the write fails (the
- * entry is then not kept in memory). */
+ * or the base is SM_ERR_INVALID. The entry is kept in memory; when it makes 256 pending,
+ * they are written, and SM_ERR_IO / SM_ERR_NOSPC means that write failed (the entry is then
+ * not kept in memory). SM_ERR_NOMEM if the array cannot grow. */
 sm_err_t br_index_append(br_index_t *idx, int64_t key, int64_t value);
+
+/* Writes the pending entries to the file (no fsync). Returns SM_OK, SM_ERR_IO or
+ * SM_ERR_NOSPC; the entries that could not be written stay pending. */
+sm_err_t br_index_flush(br_index_t *idx);
 
 /* The entry with the greatest key <= target. Returns false (e untouched) if there is none. */
 bool br_index_lookup(const br_index_t *idx, int64_t target, br_index_entry_t *e);
@@ -79,13 +93,15 @@ bool br_index_lookup(const br_index_t *idx, int64_t target, br_index_entry_t *e)
 bool br_index_lookup_value(const br_index_t *idx, int64_t limit, br_index_entry_t *e);
 
 /* Drops every entry about an offset >= `offset` (the key of the offset index, the value of
- * the time index) and shortens the file. Returns SM_OK, SM_ERR_IO or SM_ERR_NOSPC. */
+ * the time index), writes the pending entries that remain and shortens the file to exactly
+ * the entries kept. Returns SM_OK, SM_ERR_IO or SM_ERR_NOSPC. */
 sm_err_t br_index_truncate_to(br_index_t *idx, int64_t offset);
 
 /* Drops every entry and empties the file (before a rebuild). */
 sm_err_t br_index_reset(br_index_t *idx);
 
-/* Shortens the file to exactly its entries (after a load that found a torn entry). */
+/* Writes the pending entries and shortens the file to exactly its entries (at a seal, or
+ * after a load that found a torn entry). Returns SM_OK, SM_ERR_IO or SM_ERR_NOSPC. */
 sm_err_t br_index_trim(br_index_t *idx);
 
 /* Checks the loaded entries against the invariants, with `log_size` the size of the segment's
@@ -100,7 +116,8 @@ bool br_index_is_full(const br_index_t *idx);
 bool br_index_last(const br_index_t *idx, br_index_entry_t *e);
 br_index_entry_t br_index_at(const br_index_t *idx, size_t i);
 
-/* The file descriptor (owned by the index) and the path. */
+/* The file descriptor (owned by the index; br_index_flush before an fsync of it) and the
+ * path. */
 int br_index_fd(const br_index_t *idx);
 const char *br_index_path(const br_index_t *idx);
 

@@ -507,9 +507,12 @@ sm_err_t br_log_append(br_log_t *log, uint8_t *buf, br_batch_set_t *set, int32_t
         uint8_t *b = buf + e->pos;
 
         br_batch_stamp(b, offset, leader_epoch);
-        if (log->cfg.log_append_time)
+        e->hdr.base_offset = offset;
+        e->hdr.leader_epoch = leader_epoch;
+        if (log->cfg.log_append_time) {
             br_batch_set_log_append_time(b, e->size, now_ms);
-        (void)br_batch_header_parse(b, e->size, &e->hdr);
+            (void)br_batch_header_parse(b, e->size, &e->hdr); /* attributes, maxTs, CRC */
+        }
         offset = br_batch_last_offset(&e->hdr) + 1;
         if (e->hdr.max_timestamp > max_ts)
             max_ts = e->hdr.max_timestamp;
@@ -824,6 +827,12 @@ static sm_err_t br_log_flush_prepare(br_log_t *log, int64_t now_ms, bool borrow,
 
         if (br_segment_next_offset(seg) <= log->recovery_point)
             continue;
+        /* Index entries wait in memory (br_index.h); the fsync must find them in the file. */
+        err = br_segment_flush_indexes(seg);
+        if (err != SM_OK) {
+            err = br_log_fail(log, err, "writing index entries");
+            break;
+        }
         err = br_log_job_add_file(log, job, borrow ? NULL : br_segment_log_path(seg),
                                   br_segment_fd(seg), false);
         if (err == SM_OK)

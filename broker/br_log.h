@@ -24,7 +24,10 @@
  *     4. Once failed (an I/O error: EIO, ENOSPC, ...), the log stays failed: every call that
  *        reads or changes it returns the saved error (SM_ERR_IO or SM_ERR_NOSPC, both mapping
  *        to KAFKA_STORAGE_ERROR) until it is closed. No append is reported as done unless all
- *        its bytes and index entries were written. Other logs are not affected.
+ *        its bytes were written. Its index entries are written in bulk later (br_index.h: at
+ *        the latest by the roll, flush or clean close that follows; they are rebuilt by
+ *        recovery after an unclean stop), and a failure to write them fails the log then.
+ *        Other logs are not affected.
  *   States
  *       open --(I/O error anywhere)--> failed --close--> (gone)
  *         \--close(clean)--> (gone; the caller may write the clean-shutdown marker if every
@@ -187,12 +190,13 @@ sm_err_t br_log_roll(br_log_t *log, int64_t now_ms);
  * or a segment rolled since the last flush (Kafka flushes rolled segments right away). */
 bool br_log_flush_due(const br_log_t *log, int64_t now_ms);
 
-/* Loop thread, never blocks on the disk: prepares a flush of everything appended so far.
- * *job = NULL when there is nothing to flush. The job holds its own file descriptors (opened
- * through ops, read-only) for every segment with unflushed data, their indexes, and the
- * directory if segments were created or deleted since the last flush. Returns SM_OK,
- * SM_ERR_NOMEM, SM_ERR_AGAIN (out of file descriptors: try later), or the sticky I/O error
- * (an open failing otherwise fails the log). */
+/* Loop thread, never waits for the disk: prepares a flush of everything appended so far.
+ * *job = NULL when there is nothing to flush. First writes the index entries still pending in
+ * memory of every segment with unflushed data (page-cache writes, a few KiB). The job holds
+ * its own file descriptors (opened through ops, read-only) for those segments, their
+ * indexes, and the directory if segments were created or deleted since the last flush.
+ * Returns SM_OK, SM_ERR_NOMEM, SM_ERR_AGAIN (out of file descriptors: try later), or the
+ * sticky I/O error (a failed index write, or an open failing otherwise, fails the log). */
 sm_err_t br_log_flush_begin(br_log_t *log, int64_t now_ms, br_log_flush_job_t **job);
 
 /* @thread flusher (or any): fsyncs every file of the job through its ops. Touches no log

@@ -35,6 +35,12 @@ struct br_segment {
     int64_t first_batch_ts; /* maxTimestamp of the first batch; -1 if unknown or none */
     int64_t created_ms;
     int64_t modified_ms;
+    /* The last batch header read and checked, at hdr_pos (UINT64_MAX: none). A consumer's
+     * next read starts where its last slice ended, at the header br_segment_read read to
+     * find that end: one pread a slice instead of two. Any truncation of the .log drops it;
+     * appends never change bytes already written. */
+    uint64_t hdr_pos;
+    br_batch_header_t hdr;
 };
 
 static sm_err_t br_segment_errno(int e)
@@ -95,6 +101,7 @@ static sm_err_t br_segment_pwrite(br_segment_t *seg, const uint8_t *buf, size_t 
 
 static sm_err_t br_segment_ftruncate(br_segment_t *seg, uint64_t len)
 {
+    seg->hdr_pos = UINT64_MAX;
     if (seg->ops->ftruncate(seg->ops->ctx, seg->fd, (off_t)len) != 0) {
         int e = errno;
 
@@ -129,11 +136,19 @@ static sm_err_t br_segment_read_header(br_segment_t *seg, uint64_t pos, uint64_t
 
     if (pos > end || end - pos < BR_BATCH_HEADER_SIZE)
         return SM_ERR_TRUNCATED;
+    if (pos == seg->hdr_pos) {
+        *h = seg->hdr;
+        return br_batch_size(h) > end - pos ? SM_ERR_TRUNCATED : SM_OK;
+    }
     err = br_segment_pread(seg, buf, sizeof(buf), pos);
     if (err == SM_OK)
         err = br_batch_header_parse(buf, sizeof(buf), h);
     if (err == SM_OK && br_batch_check_header(h, NULL) != SM_OK)
         err = SM_ERR_CORRUPT;
+    if (err == SM_OK) {
+        seg->hdr_pos = pos;
+        seg->hdr = *h;
+    }
     if (err == SM_OK && br_batch_size(h) > end - pos)
         err = SM_ERR_TRUNCATED;
     return err;
@@ -185,6 +200,7 @@ static sm_err_t br_segment_index_batch(br_segment_t *seg, uint64_t pos, const br
 
 static void br_segment_reset_state(br_segment_t *seg)
 {
+    seg->hdr_pos = UINT64_MAX;
     seg->next_offset = seg->base;
     seg->size = 0;
     seg->bytes_since_index = 0;
@@ -516,10 +532,12 @@ static sm_err_t br_segment_offset_at(br_segment_t *seg, uint64_t pos, int64_t *o
     return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
 }
 
-/* The last batch boundary in [first_end, limit] (batches scanned from the closest
- * indexed batch at or before limit), or first_end when even that is past limit. */
+/* The last batch boundary in [first_end, limit] (batches scanned from the closest indexed
+ * batch at or before limit), or first_end when even that is past limit, and the base offset
+ * of the batch that starts there (next_offset at the segment end). That batch's header is
+ * read by the scan when it stops before limit, so only an exact fit costs another read. */
 static sm_err_t br_segment_boundary_before(br_segment_t *seg, uint64_t first_end, uint64_t limit,
-                                           uint64_t *boundary)
+                                           uint64_t *boundary, int64_t *offset)
 {
     br_index_entry_t e;
     uint64_t at = first_end;
@@ -532,12 +550,15 @@ static sm_err_t br_segment_boundary_before(br_segment_t *seg, uint64_t first_end
 
         if (err != SM_OK)
             return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
-        if (br_batch_size(&h) > limit - at)
-            break;
+        if (br_batch_size(&h) > limit - at) {
+            *boundary = at;
+            *offset = h.base_offset;
+            return SM_OK;
+        }
         at += br_batch_size(&h);
     }
     *boundary = at;
-    return SM_OK;
+    return br_segment_offset_at(seg, at, offset);
 }
 
 sm_err_t br_segment_read(br_segment_t *seg, int64_t offset, size_t max_bytes, int64_t max_offset,
@@ -569,9 +590,7 @@ sm_err_t br_segment_read(br_segment_t *seg, int64_t offset, size_t max_bytes, in
         uint64_t first_end = start + br_batch_size(&h);
         uint64_t limit = start + max_bytes > first_end ? start + max_bytes : first_end;
 
-        err = br_segment_boundary_before(seg, first_end, limit, &end);
-        if (err == SM_OK)
-            err = br_segment_offset_at(seg, end, &end_offset);
+        err = br_segment_boundary_before(seg, first_end, limit, &end, &end_offset);
         if (err != SM_OK)
             return err;
     }
@@ -663,6 +682,13 @@ sm_err_t br_segment_seal(br_segment_t *seg)
     if (err == SM_OK)
         err = br_index_trim(seg->tidx);
     return err;
+}
+
+sm_err_t br_segment_flush_indexes(br_segment_t *seg)
+{
+    sm_err_t err = br_index_flush(seg->oidx);
+
+    return err == SM_OK ? br_index_flush(seg->tidx) : err;
 }
 
 int64_t br_segment_base(const br_segment_t *seg)

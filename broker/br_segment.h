@@ -23,6 +23,11 @@
  *        timestamp.
  *     4. After a failed write the segment may break 1-3; br_log then fails the whole log and
  *        only closes it.
+ *     5. Index entries live in memory first; br_index writes them in bulk (every 256, at
+ *        seal, truncation and close, and when br_log's flush calls br_segment_flush_indexes
+ *        before its fsync), so the index files may lag the .log until then. A trusted open
+ *        sees only segments that a clean close or a flush (the recovery point) wrote whole;
+ *        recovery rebuilds the others.
  *   Opening
  *     trust:   load both indexes, sanity-check them, scan the batch headers after the last
  *              offset entry to find next_offset; any inconsistency falls back to recover.
@@ -98,7 +103,8 @@ sm_err_t br_segment_delete(br_segment_t *seg);
 
 /* Appends the `set->bytes` bytes at buf: the batches described by set (already stamped with
  * their final offsets), back to back, with base offsets >= next_offset. Writes the .log in one
- * pwrite (retrying short writes) and then the index entries. Returns SM_OK; SM_ERR_RANGE if
+ * pwrite (retrying short writes) and adds the index entries, which br_index writes in bulk
+ * (see br_segment_flush_indexes). Returns SM_OK; SM_ERR_RANGE if
  * the batches would not fit the segment (position past BR_SEGMENT_MAX_POSITION or a relative
  * offset past int32: roll first) or go backwards; SM_ERR_IO / SM_ERR_NOSPC if a write failed
  * -- the .log is then cut back to its old size when possible and the segment must be
@@ -134,8 +140,14 @@ sm_err_t br_segment_scan(br_segment_t *seg, int64_t offset, br_segment_batch_fn 
 sm_err_t br_segment_truncate_to(br_segment_t *seg, int64_t offset);
 
 /* Before the segment stops being the active one, or at a clean close: records the final time
- * index entry and trims both index files to their entries. Returns SM_OK or the I/O error. */
+ * index entry, writes the pending index entries and trims both index files to their entries.
+ * Returns SM_OK or the I/O error. */
 sm_err_t br_segment_seal(br_segment_t *seg);
+
+/* Writes the index entries still pending in memory to both index files (no fsync): the log's
+ * flush calls it before it fsyncs them. Returns SM_OK or the I/O error (SM_ERR_IO /
+ * SM_ERR_NOSPC). */
+sm_err_t br_segment_flush_indexes(br_segment_t *seg);
 
 /* Accessors. */
 int64_t br_segment_base(const br_segment_t *seg);

@@ -2,11 +2,28 @@
  * sm_crc32c: CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), the checksum of Kafka
  * record batches. See sm_crc32c.h.
  *
- * Two implementations give identical results: the SSE4.2 crc32 instruction (8 bytes a step)
- * when the CPU has it, and slicing-by-8 over constant tables otherwise. Both take the
- * zlib-style chaining convention: the stored CRC is the complement of the register, so a
- * caller starts from 0 and feeds the previous result back in. Pure functions, no state: the
- * tables are const, and the CPU check is the compiler's own cached cpuid.
+ * Three implementations give identical results, and sm_crc32c picks the fastest the CPU
+ * has. All take the zlib-style chaining convention: the stored CRC is the complement of the
+ * register, so a caller starts from 0 and feeds the previous result back in. Pure functions,
+ * no state: the tables and constants are const, and the CPU checks read the compiler's own
+ * cached cpuid.
+ *
+ *   sw      slicing-by-8 over constant tables; any CPU. ~2 GB/s on the benchmark machine.
+ *   hw      SSE4.2 + PCLMULQDQ. Three independent crc32q chains over three adjacent blocks
+ *           (the instruction's latency is 3 cycles and its throughput 1 a cycle, so one chain
+ *           runs at a third of the possible speed), whose registers are then combined with
+ *           carry-less multiplications by constants -- the method of Intel's "Fast CRC
+ *           Computation for iSCSI Polynomial Using CRC32 Instruction" and Linux's
+ *           crc32c-pcl. Blocks come in four tiers (4096, 1024, 256, 64 bytes), largest
+ *           first; the tail below 192 bytes runs one chain. ~28 GB/s on long inputs, against
+ *           ~9 GB/s for one chain.
+ *   hw512   AVX-512 VPCLMULQDQ. Folds 64-byte lanes with carry-less multiplications (Intel's
+ *           "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ", 512 bits wide),
+ *           which run on other ports than crc32q, two per 16 bytes; the last 16 bytes of
+ *           the fold and the tail below 64 bytes go to hw. ~57 GB/s on long inputs (Zen 5
+ *           runs 512-bit multiplies at full width), ~290 ns for a 16 KiB batch against
+ *           ~590 ns for hw. Ice Lake and later Intel CPUs have it too; the older ones that
+ *           slow their clock for 512-bit work have no VPCLMULQDQ and take hw.
  */
 #include "sm_crc32c.h"
 
@@ -370,15 +387,64 @@ uint32_t sm_crc32c_sw(uint32_t crc, const void *buf, size_t len)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
+#include <immintrin.h>
+
+/* ---- SSE4.2: three crc32q streams -------------------------------------------------------- */
+
+/* One tier of the three-stream loop: blocks of `len` bytes (a multiple of 8), and the
+ * constants that shift a CRC register over len and 2 * len zero bytes (see sm_crc32c_shift2).
+ * k = x^(8 * n - 33) mod P in the reflected bit order, n = len or 2 * len. Generated with
+ * this Python; the unit suite's hardware-equals-table tests at the tier lengths check them:
+ *
+ *   P = 0x82F63B78
+ *   def xpow(m):  # x^m mod P, reflected: x^0 is 0x80000000
+ *       c = 0x80000000
+ *       for _ in range(m): c = (c >> 1) ^ P if c & 1 else c >> 1
+ *       return c
+ *   for n in (4096, 1024, 256, 64): print(n, hex(xpow(8 * n - 33)), hex(xpow(16 * n - 33)))
+ */
+typedef struct sm_crc32c_tier {
+    size_t len;
+    uint64_t k1; /* shift over len bytes */
+    uint64_t k2; /* shift over 2 * len bytes */
+} sm_crc32c_tier_t;
+
+static const sm_crc32c_tier_t sm_crc32c_tiers[] = {
+    {4096, 0x82f89c77, 0x54a86326},
+    {1024, 0x170076fa, 0xa51b6135},
+    {256, 0xb9e02b86, 0xdd7e3b0c},
+    {64, 0x9e4addf8, 0x0d3b6092},
+};
+
+#define SM_CRC32C_NTIERS      (sizeof(sm_crc32c_tiers) / sizeof(sm_crc32c_tiers[0]))
+#define SM_CRC32C_MIN_STREAMS (3 * 64) /* shorter inputs run one stream */
+
 int sm_crc32c_have_hw(void)
 {
     /* Reads the cpuid bits libgcc cached at start-up; the init call makes it safe even from
-     * a constructor. */
+     * a constructor. The combining step needs PCLMULQDQ, which every CPU with SSE4.2 but the
+     * first Nehalems has; those take the table path. */
     __builtin_cpu_init();
-    return __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul") ? 1 : 0;
 }
 
-__attribute__((target("sse4.2"))) uint32_t sm_crc32c_hw(uint32_t crc, const void *buf, size_t len)
+/* The register a shifted over n zero bytes plus the register b shifted over m zero bytes,
+ * as one 64-bit value that crc32q(0, .) reduces: with k = x^(8n - 33) mod P (reflected),
+ * the carry-less product a * k is a * x^(8n - 33) times x (the reflected product lands one
+ * bit low), and crc32q(0, v) multiplies v by x^32 mod P: a * x^(8n) mod P in all. */
+__attribute__((target("sse4.2,pclmul"))) static inline uint64_t
+sm_crc32c_shift2(uint64_t a, uint64_t ka, uint64_t b, uint64_t kb)
+{
+    __m128i pa = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a),
+                                      _mm_cvtsi64_si128((long long)ka), 0x00);
+    __m128i pb = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)b),
+                                      _mm_cvtsi64_si128((long long)kb), 0x00);
+
+    return (uint64_t)_mm_cvtsi128_si64(_mm_xor_si128(pa, pb));
+}
+
+__attribute__((target("sse4.2,pclmul"))) uint32_t sm_crc32c_hw(uint32_t crc, const void *buf,
+                                                               size_t len)
 {
     const uint8_t *p = buf;
     uint64_t c = (uint32_t)~crc;
@@ -388,6 +454,35 @@ __attribute__((target("sse4.2"))) uint32_t sm_crc32c_hw(uint32_t crc, const void
         c = __builtin_ia32_crc32qi((uint32_t)c, *p);
         p++;
         len--;
+    }
+    /* The instruction takes 3 cycles but can start one every cycle: three independent
+     * streams over three adjacent blocks keep it busy, and the three registers are then
+     * combined (stream a shifted over 2 blocks, stream b over 1, xor stream c). */
+    for (size_t t = 0; len >= SM_CRC32C_MIN_STREAMS && t < SM_CRC32C_NTIERS; t++) {
+        const sm_crc32c_tier_t *tier = &sm_crc32c_tiers[t];
+
+        while (len >= 3 * tier->len) {
+            const uint8_t *pb = p + tier->len;
+            const uint8_t *pc = pb + tier->len;
+            uint64_t b = 0;
+            uint64_t d = 0;
+
+            for (size_t i = 0; i < tier->len; i += 8) {
+                uint64_t va;
+                uint64_t vb;
+                uint64_t vc;
+
+                memcpy(&va, p + i, 8);
+                memcpy(&vb, pb + i, 8);
+                memcpy(&vc, pc + i, 8);
+                c = __builtin_ia32_crc32di(c, va);
+                b = __builtin_ia32_crc32di(b, vb);
+                d = __builtin_ia32_crc32di(d, vc);
+            }
+            c = __builtin_ia32_crc32di(0, sm_crc32c_shift2(c, tier->k2, b, tier->k1)) ^ d;
+            p += 3 * tier->len;
+            len -= 3 * tier->len;
+        }
     }
     while (len >= 8) {
         uint64_t v;
@@ -405,9 +500,117 @@ __attribute__((target("sse4.2"))) uint32_t sm_crc32c_hw(uint32_t crc, const void
     return ~(uint32_t)c;
 }
 
+/* ---- AVX-512 VPCLMULQDQ: folding 64-byte lanes ------------------------------------------- */
+
+int sm_crc32c_have_hw512(void)
+{
+    __builtin_cpu_init();
+    return sm_crc32c_have_hw() && __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("vpclmulqdq")
+               ? 1
+               : 0;
+}
+
+/* Folding constants: a 16-byte lane (lo = its first 8 bytes) moves D bytes down the message
+ * as clmul(lo, x^(8D + 31)) ^ clmul(hi, x^(8D - 33)), mod P and reflected like the tier
+ * constants (the generator above: xpow(8 * D + 31), xpow(8 * D - 33)). */
+#define SM_CRC32C_FOLD256_LO 0xdcb17aa4u
+#define SM_CRC32C_FOLD256_HI 0xb9e02b86u
+#define SM_CRC32C_FOLD64_LO  0x740eef02u
+#define SM_CRC32C_FOLD64_HI  0x9e4addf8u
+#define SM_CRC32C_FOLD32_LO  0x3da6d0cbu
+#define SM_CRC32C_FOLD32_HI  0xba4fc28eu
+#define SM_CRC32C_FOLD16_LO  0xf20c0dfeu
+#define SM_CRC32C_FOLD16_HI  0x493c7d27u
+#define SM_CRC32C_FOLD_MIN   256 /* four accumulators' worth */
+
+/* x folded over D bytes (k holds D's constants in every lane), xored with y. */
+__attribute__((target("avx512f,vpclmulqdq"))) static inline __m512i
+sm_crc32c_fold512(__m512i x, __m512i k, __m512i y)
+{
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+                                     _mm512_clmulepi64_epi128(x, k, 0x11), y, 0x96);
+}
+
+/* The register c (complemented already) run over the first len - len % 64 bytes at *pp, len
+ * >= 256; *pp and *lenp move past them. Four 64-byte accumulators fold 256 bytes a step, then
+ * fold into one, 64 bytes at a time, then down to 16 bytes, which two crc32q reduce. Starting
+ * those from register 0 is right: c was xored into the first 4 bytes, which is what a
+ * starting register does. */
+__attribute__((target("sse4.2,pclmul,avx512f,vpclmulqdq"))) static uint64_t
+sm_crc32c_fold_run(uint64_t c, const uint8_t **pp, size_t *lenp)
+{
+    const uint8_t *p = *pp;
+    size_t len = *lenp;
+    const __m512i k256 =
+        _mm512_broadcast_i32x4(_mm_set_epi64x(SM_CRC32C_FOLD256_HI, SM_CRC32C_FOLD256_LO));
+    const __m512i k64 =
+        _mm512_broadcast_i32x4(_mm_set_epi64x(SM_CRC32C_FOLD64_HI, SM_CRC32C_FOLD64_LO));
+    const __m256i k32 = _mm256_set_epi64x(SM_CRC32C_FOLD32_HI, SM_CRC32C_FOLD32_LO,
+                                          SM_CRC32C_FOLD32_HI, SM_CRC32C_FOLD32_LO);
+    const __m128i k16 = _mm_set_epi64x(SM_CRC32C_FOLD16_HI, SM_CRC32C_FOLD16_LO);
+    __m512i x0 = _mm512_loadu_si512(p);
+    __m512i x1 = _mm512_loadu_si512(p + 64);
+    __m512i x2 = _mm512_loadu_si512(p + 128);
+    __m512i x3 = _mm512_loadu_si512(p + 192);
+    __m256i y;
+    __m128i lo;
+    __m128i hi;
+
+    x0 = _mm512_xor_si512(x0, _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)(uint32_t)c)));
+    p += 256;
+    len -= 256;
+    while (len >= 256) {
+        x0 = sm_crc32c_fold512(x0, k256, _mm512_loadu_si512(p));
+        x1 = sm_crc32c_fold512(x1, k256, _mm512_loadu_si512(p + 64));
+        x2 = sm_crc32c_fold512(x2, k256, _mm512_loadu_si512(p + 128));
+        x3 = sm_crc32c_fold512(x3, k256, _mm512_loadu_si512(p + 192));
+        p += 256;
+        len -= 256;
+    }
+    x1 = sm_crc32c_fold512(x0, k64, x1);
+    x2 = sm_crc32c_fold512(x1, k64, x2);
+    x3 = sm_crc32c_fold512(x2, k64, x3);
+    while (len >= 64) {
+        x3 = sm_crc32c_fold512(x3, k64, _mm512_loadu_si512(p));
+        p += 64;
+        len -= 64;
+    }
+    /* 64 bytes to 32 (the low half moves 32 bytes down), then 32 to 16. */
+    y = _mm512_castsi512_si256(x3);
+    y = _mm256_xor_si256(_mm512_extracti64x4_epi64(x3, 1),
+                         _mm256_xor_si256(_mm256_clmulepi64_epi128(y, k32, 0x00),
+                                          _mm256_clmulepi64_epi128(y, k32, 0x11)));
+    lo = _mm256_castsi256_si128(y);
+    hi = _mm_xor_si128(
+        _mm256_extracti128_si256(y, 1),
+        _mm_xor_si128(_mm_clmulepi64_si128(lo, k16, 0x00), _mm_clmulepi64_si128(lo, k16, 0x11)));
+    c = __builtin_ia32_crc32di(0, (uint64_t)_mm_cvtsi128_si64(hi));
+    c = __builtin_ia32_crc32di(c, (uint64_t)_mm_extract_epi64(hi, 1));
+    *pp = p;
+    *lenp = len;
+    return c;
+}
+
+uint32_t sm_crc32c_hw512(uint32_t crc, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    uint64_t c;
+
+    if (len < SM_CRC32C_FOLD_MIN)
+        return sm_crc32c_hw(crc, buf, len);
+    c = sm_crc32c_fold_run((uint32_t)~crc, &p, &len);
+    return sm_crc32c_hw(~(uint32_t)c, p, len); /* the last len % 64 bytes */
+}
+
 #else
 
 int sm_crc32c_have_hw(void)
+{
+    return 0;
+}
+
+int sm_crc32c_have_hw512(void)
 {
     return 0;
 }
@@ -418,10 +621,17 @@ uint32_t sm_crc32c_hw(uint32_t crc, const void *buf, size_t len)
     return sm_crc32c_sw(crc, buf, len);
 }
 
+uint32_t sm_crc32c_hw512(uint32_t crc, const void *buf, size_t len)
+{
+    return sm_crc32c_sw(crc, buf, len);
+}
+
 #endif
 
 uint32_t sm_crc32c(uint32_t crc, const void *buf, size_t len)
 {
+    if (sm_crc32c_have_hw512())
+        return sm_crc32c_hw512(crc, buf, len);
     if (sm_crc32c_have_hw())
         return sm_crc32c_hw(crc, buf, len);
     return sm_crc32c_sw(crc, buf, len);

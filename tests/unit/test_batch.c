@@ -1,7 +1,8 @@
 /*
  * test_batch: record batch header parsing, validation without decompression (each kind of bad
- * batch gets Kafka's error code), splitting a records blob into batches, and the in-place
- * stamping of offsets, epochs and LogAppendTime.
+ * batch gets Kafka's error code), splitting a records blob into batches, the in-place
+ * stamping of offsets, epochs and LogAppendTime, and the inline record walk against a
+ * reader-based reference (edge-case varints, mutated batches).
  */
 #include "broker/br_batch.h"
 
@@ -336,4 +337,212 @@ Test(batch, maps_storage_errors_to_kafka_codes)
     cr_assert_eq(br_batch_kafka_error(SM_ERR_UNSUPPORTED), 43);
     cr_assert_eq(br_batch_kafka_error(SM_ERR_TOO_LARGE), 10);
     cr_assert_eq(br_batch_kafka_error(SM_ERR_TIMEOUT), -1);
+}
+
+/* ---- the record walk: edge cases and the reader-based reference --------------------------- */
+
+/* The record walk as written with sm_reader before br_batch gained its inline decoder: the
+ * reference whose verdicts the fast walk must give. Returns the reason ("" when valid). */
+static const char *reference_walk(const uint8_t *buf, size_t len, int32_t count)
+{
+    sm_reader_t r;
+    size_t body = len - BR_BATCH_HEADER_SIZE;
+
+    if ((size_t)count > body / 7)
+        return "records count larger than the records region allows";
+    sm_reader_init(&r, buf + BR_BATCH_HEADER_SIZE, body);
+    for (int32_t i = 0; i < count; i++) {
+        int32_t rlen = sm_reader_varint(&r);
+        sm_reader_t rec;
+
+        if (sm_reader_err(&r) != SM_OK || rlen < 6 || (size_t)rlen > sm_reader_remaining(&r))
+            return "record length runs past the batch";
+        rec = sm_reader_sub(&r, (size_t)rlen);
+        (void)sm_reader_i8(&rec);
+        (void)sm_reader_varlong(&rec);
+        if (sm_reader_varint(&rec) != i || sm_reader_err(&rec) != SM_OK)
+            return "record offset deltas are not 0..count-1";
+    }
+    if (sm_reader_remaining(&r) != 0)
+        return "bytes left after the last record";
+    return "";
+}
+
+/* A batch (no timestamps, uncompressed) around the given records region, with a valid CRC. */
+static uint8_t *batch_around(const uint8_t *records, size_t rlen, int32_t count, size_t *len)
+{
+    sm_writer_t w;
+    uint8_t *out = NULL;
+
+    sm_writer_init(&w, 0);
+    sm_writer_i64(&w, 0);
+    sm_writer_i32(&w, (int32_t)(BR_BATCH_HEADER_SIZE - BR_BATCH_LOG_OVERHEAD + rlen));
+    sm_writer_i32(&w, 0);
+    sm_writer_i8(&w, 2);
+    sm_writer_u32(&w, 0);
+    sm_writer_i16(&w, 0);
+    sm_writer_i32(&w, count - 1);
+    sm_writer_i64(&w, -1);
+    sm_writer_i64(&w, -1);
+    sm_writer_i64(&w, -1);
+    sm_writer_i16(&w, -1);
+    sm_writer_i32(&w, -1);
+    sm_writer_i32(&w, count);
+    sm_writer_raw(&w, records, rlen);
+    cr_assert_eq(sm_writer_detach(&w, &out, len), SM_OK);
+    sm_writer_deinit(&w);
+    fx_fix_crc(out, *len);
+    return out;
+}
+
+/* Validates a batch made of `records` and checks the verdict against the reference. */
+static void expect_walk_verdict(const uint8_t *records, size_t rlen, int32_t count,
+                                const char *want)
+{
+    size_t len;
+    uint8_t *b = batch_around(records, rlen, count, &len);
+    br_batch_verdict_t v;
+    sm_err_t err = validate(b, len, &v);
+    const char *ref = reference_walk(b, len, count);
+
+    free(b); /* before any assertion: a failing test must not leak */
+    cr_assert_str_eq(ref, want, "the reference disagrees");
+    cr_assert_str_eq(v.reason, want);
+    cr_assert_eq(err, want[0] == 0 ? SM_OK : SM_ERR_INVALID);
+    if (want[0] != 0)
+        cr_assert_eq(v.kafka_error, BR_BATCH_KERR_INVALID_RECORD);
+}
+
+Test(batch, record_walk_accepts_long_and_non_minimal_varints)
+{
+    /* len 15: attributes, a 10-byte timestampDelta (INT64_MIN zig-zags to all ones), delta 0,
+     * key -1, value 0, no headers. */
+    static const uint8_t ten[] = {30,   0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0x01, 0,    1,    0,    0};
+    /* len 6 written on 5 bytes (0x8c 0x80 0x80 0x80 0x00), offsetDelta 0 as 0x80 0x00. */
+    static const uint8_t padded[] = {0x8c, 0x80, 0x80, 0x80, 0x00, 0, 0, 0x80, 0x00, 1, 0};
+
+    expect_walk_verdict(ten, sizeof(ten), 1, "");
+    expect_walk_verdict(padded, sizeof(padded), 1, "");
+}
+
+Test(batch, record_walk_refuses_overlong_varints)
+{
+    /* A 5-byte record length whose last byte sets bits beyond 32. */
+    static const uint8_t len5[] = {0x8c, 0x80, 0x80, 0x80, 0x10, 0, 0, 0, 1, 0, 0};
+    /* A timestampDelta with 11 bytes (len 15). */
+    static const uint8_t ts11[] = {30,   0,    0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                   0x80, 0x80, 0x80, 0x80, 0x00, 0,    1,    0};
+    /* A 10-byte timestampDelta whose last byte carries bit 64 (len 14). */
+    static const uint8_t ts10[] = {28,   0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0x02, 0,    1,    0};
+    /* An offsetDelta whose 5th byte carries the continuation bit (len 10). */
+    static const uint8_t od5[] = {20, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 1, 0};
+
+    expect_walk_verdict(len5, sizeof(len5), 1, "record length runs past the batch");
+    expect_walk_verdict(ts11, sizeof(ts11), 1, "record offset deltas are not 0..count-1");
+    expect_walk_verdict(ts10, sizeof(ts10), 1, "record offset deltas are not 0..count-1");
+    expect_walk_verdict(od5, sizeof(od5), 1, "record offset deltas are not 0..count-1");
+}
+
+Test(batch, record_walk_refuses_lengths_and_varints_that_run_out)
+{
+    static const uint8_t ok[] = {12, 0, 0, 0, 1, 0, 0};        /* len 6, then 6 bytes */
+    static const uint8_t short_len[] = {10, 0, 0, 0, 1, 0, 0}; /* len 5 < the minimum 6 */
+    static const uint8_t neg_len[] = {1, 0, 0, 0, 1, 0, 0};    /* len -1 */
+    static const uint8_t cut_len[] = {12, 0, 0, 0, 1, 0, 0, 0x80};
+    /* len 6 whose timestampDelta continues to the record end and beyond. */
+    static const uint8_t ts_out[] = {12, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0, 0, 1, 0, 0, 0};
+    static const uint8_t extra[] = {12, 0, 0, 0, 1, 0, 0, 0};
+
+    expect_walk_verdict(ok, sizeof(ok), 1, "");
+    expect_walk_verdict(short_len, sizeof(short_len), 1, "record length runs past the batch");
+    expect_walk_verdict(neg_len, sizeof(neg_len), 1, "record length runs past the batch");
+    /* The second record's length varint is cut by the batch end. */
+    expect_walk_verdict(cut_len, sizeof(cut_len), 1, "bytes left after the last record");
+    {
+        uint8_t two[14];
+
+        memcpy(two, ok, 7);
+        memcpy(two + 7, ok, 7);
+        two[10] = 2; /* second offsetDelta = 1 */
+        expect_walk_verdict(two, 14, 2, "");
+        two[7] = 0x80; /* its length varint now runs into the record */
+        expect_walk_verdict(two, 14, 2, "record length runs past the batch");
+        expect_walk_verdict(cut_len, sizeof(cut_len), 2,
+                            "records count larger than the records "
+                            "region allows");
+    }
+    expect_walk_verdict(ts_out, sizeof(ts_out), 1, "record offset deltas are not 0..count-1");
+    expect_walk_verdict(extra, sizeof(extra), 1, "bytes left after the last record");
+}
+
+/* Deterministic xorshift64. */
+static uint64_t walk_rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+Test(batch, record_walk_gives_the_readers_verdicts_on_mutated_batches)
+{
+    static const uint8_t nasty[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0xff, 0x0c, 0x02};
+    uint64_t seed = 0x5eed;
+    size_t refused = 0;
+
+    for (int trial = 0; trial < 3000; trial++) {
+        sm_writer_t w;
+        int32_t count = 1 + (int32_t)(walk_rng(&seed) % 6);
+        size_t len;
+        uint8_t *b;
+        br_batch_verdict_t v;
+        const char *want;
+
+        /* Records with 1- to 10-byte timestamp deltas and 1- or 2-byte lengths. */
+        sm_writer_init(&w, 0);
+        for (int32_t i = 0; i < count; i++) {
+            int64_t ts = (int64_t)(walk_rng(&seed) >> (walk_rng(&seed) % 64));
+            int32_t vlen = (int32_t)(walk_rng(&seed) % 3 == 0 ? 70 + walk_rng(&seed) % 60
+                                                              : walk_rng(&seed) % 8);
+            uint8_t value[130] = {0};
+            int32_t body = (int32_t)(1 + sm_varlong_size(ts) + sm_varint_size(i) + 1 +
+                                     sm_varint_size(vlen) + (size_t)vlen + 1);
+
+            sm_writer_varint(&w, body);
+            sm_writer_i8(&w, 0);
+            sm_writer_varlong(&w, ts);
+            sm_writer_varint(&w, i);
+            sm_writer_varint(&w, -1);
+            sm_writer_varint(&w, vlen);
+            sm_writer_raw(&w, value, (size_t)vlen);
+            sm_writer_varint(&w, 0);
+        }
+        b = batch_around(sm_writer_data(&w), sm_writer_len(&w), count, &len);
+        sm_writer_deinit(&w);
+        for (int k = 1 + (int)(walk_rng(&seed) % 3); k > 0; k--) {
+            size_t at = BR_BATCH_HEADER_SIZE + (size_t)(walk_rng(&seed) % (len - 61));
+
+            b[at] = walk_rng(&seed) % 2 ? nasty[walk_rng(&seed) % sizeof(nasty)]
+                                        : (uint8_t)walk_rng(&seed);
+        }
+        if (walk_rng(&seed) % 4 == 0) { /* records count and lastOffsetDelta off by one */
+            int32_t c = count + (walk_rng(&seed) % 2 ? 1 : -1);
+
+            if (c >= 1) {
+                fx_put_be(b + BR_BATCH_OFF_RECORDS_COUNT, (uint32_t)c, 4);
+                fx_put_be(b + BR_BATCH_OFF_LAST_DELTA, (uint32_t)(c - 1), 4);
+                count = c;
+            }
+        }
+        fx_fix_crc(b, len);
+        want = reference_walk(b, len, count);
+        validate(b, len, &v);
+        free(b);
+        cr_assert_str_eq(v.reason, want, "trial %d", trial);
+        refused += want[0] != 0;
+    }
+    cr_assert_gt(refused, 300, "the mutations reach the refusals");
+    cr_assert_lt(refused, 2900, "and leave valid batches too");
 }

@@ -3,7 +3,8 @@
  * (size, time, index space), retention (time, bytes, the upper bound), log start offset,
  * truncation, follower appends, LogAppendTime, flushing and the recovery point, clean and
  * unclean reopen, a crash property test (cut the files anywhere: recovery keeps exactly the
- * longest valid prefix), and EIO / ENOSPC / short writes injected at every write step.
+ * longest valid prefix), EIO / ENOSPC / short writes injected at every write step, and the
+ * buffered index entries written by a flush before its fsync.
  */
 #include "broker/br_log.h"
 
@@ -1023,6 +1024,51 @@ Test(log, a_flush_that_raced_a_truncation_does_not_move_the_recovery_point)
     br_log_flush_job_free(job); /* abandoned: changes nothing */
     cr_assert_eq(br_log_recovery_point(log), 0);
     cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, a_flush_writes_the_buffered_index_entries_before_its_fsync)
+{
+    br_log_config_t cfg = test_cfg();
+    fx_faults_t f;
+    br_log_t *log;
+    char ipath[1024];
+    int64_t flushed_size;
+    int steps;
+
+    cfg.segment_bytes = 1 << 20;
+    fx_faults_init(&f, 0, EIO);
+    log = open_log(&f.ops, &cfg, false, 0, 0, 0);
+    snprintf(ipath, sizeof(ipath), "%s/00000000000000000000.index", dir);
+    steps = f.steps;
+    for (int i = 0; i < 40; i++)
+        cr_assert_eq(append_batch(log, NULL, 1, 300, i, 0, NULL), SM_OK);
+    cr_assert_eq(f.steps, steps + 40, "one .log write an append, index entries wait");
+    cr_assert_eq(fx_file_size(ipath), 0);
+    cr_assert_eq(br_log_flush(log, 0), SM_OK);
+    flushed_size = fx_file_size(ipath);
+    cr_assert_eq(flushed_size, 39 * 8, "every batch but the first has an offset entry");
+    /* A clean close adds only the final time entry: the offset index was complete. */
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+    cr_assert_eq(fx_file_size(ipath), flushed_size);
+}
+
+Test(log, a_failed_index_write_at_flush_fails_the_log)
+{
+    br_log_config_t cfg = test_cfg();
+    fx_faults_t f;
+    br_log_t *log;
+
+    cfg.segment_bytes = 1 << 20;
+    fx_faults_init(&f, 0, ENOSPC);
+    log = open_log(&f.ops, &cfg, false, 0, 0, 0);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(append_batch(log, NULL, 1, 300, i, 0, NULL), SM_OK);
+    f.fail_at = f.steps + 1; /* the first step of the flush: the .index write */
+    cr_assert_eq(br_log_flush(log, 0), SM_ERR_NOSPC);
+    cr_assert_eq(f.fsyncs, 0, "nothing fsynced past a failed index write");
+    cr_assert(br_log_is_failed(log));
+    cr_assert_eq(br_log_recovery_point(log), 0);
+    cr_assert_eq(br_log_close(log, true), SM_ERR_NOSPC);
 }
 
 Test(log, a_failed_fsync_fails_the_log)

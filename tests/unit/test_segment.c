@@ -1,7 +1,8 @@
 /*
  * test_segment: one segment -- append and offset translation at every offset, zero-copy read
  * slices (byte limits, the first batch whole, the upper-bound offset), trusted and recovering
- * opens, index rebuilds, truncation and lookup by time.
+ * opens, index rebuilds, truncation and lookup by time, and the header kept from the last
+ * read (one header read a sequential slice; forgotten when the .log is cut).
  */
 #include "broker/br_segment.h"
 
@@ -396,4 +397,102 @@ Test(segment, delete_removes_its_three_files)
         cr_assert_eq(br_segment_path(path, sizeof(path), dir, 42, suffixes[i]), SM_OK);
         cr_assert_eq(fx_file_size(path), -1, "%s", path);
     }
+}
+
+/* ---- header reads of sequential slices ---------------------------------------------------- */
+
+static int counted_preads;
+
+static ssize_t counting_pread(void *ctx, int fd, void *buf, size_t len, off_t off)
+{
+    (void)ctx;
+    counted_preads++;
+    return pread(fd, buf, len, off);
+}
+
+Test(segment, sequential_slices_read_one_header_each)
+{
+    br_fileops_t ops = *br_fileops_posix();
+    br_segment_t *seg = NULL;
+    model_t m;
+    int64_t off = 0;
+    int slices = 0;
+
+    ops.pread = counting_pread;
+    memset(&m, 0, sizeof(m));
+    cr_assert_eq(br_segment_create(&ops, dir, 0, &cfg, 0, &seg), SM_OK);
+    for (int i = 0; i < 60; i++)
+        seg_append(seg, &m, 2, 300, 1000 + i); /* every batch indexed: > 200 bytes apart */
+    counted_preads = 0;
+    for (int guard = 0; guard < 100; guard++) {
+        br_segment_slice_t s;
+
+        cr_assert_eq(br_segment_read(seg, off, 1000, INT64_MAX, &s), SM_OK);
+        slices++;
+        off = s.next_offset;
+        if (off == m.next)
+            break;
+    }
+    cr_assert_gt(slices, 10);
+    /* The first slice reads its start and its end; each later one only its end. */
+    cr_assert_leq(counted_preads, slices + 1, "%d header reads for %d slices", counted_preads,
+                  slices);
+    br_segment_close(seg);
+}
+
+/* Reads from `offset` must find the batch appended there last, whatever header was read
+ * there before the bytes were cut. */
+static void expect_batch_at(br_segment_t *seg, int64_t offset, uint64_t pos, size_t len)
+{
+    br_segment_slice_t s;
+
+    cr_assert_eq(br_segment_read(seg, offset, 1, INT64_MAX, &s), SM_OK);
+    cr_assert_eq(s.pos, pos);
+    cr_assert_eq(s.len, len, "the new batch, not the one cut away");
+}
+
+Test(segment, a_truncation_forgets_the_header_read_last)
+{
+    model_t m;
+    br_segment_t *seg = make_segment(0, &m);
+
+    for (int i = 0; i < 20; i++)
+        seg_append(seg, &m, 2, 300, 1000 + i);
+    /* Cutting everything reads the first header last (to find the cut) and none after. */
+    cr_assert_eq(br_segment_truncate_to(seg, 0), SM_OK);
+    cr_assert(br_segment_is_empty(seg));
+    memset(&m, 0, sizeof(m));
+    seg_append(seg, &m, 5, 40, 2000);
+    seg_append(seg, &m, 1, 10, 2001);
+    expect_batch_at(seg, 0, 0, m.size[0]);
+    check_translations(seg, &m);
+    br_segment_close(seg);
+}
+
+Test(segment, a_recovery_cut_forgets_the_header_read_last)
+{
+    model_t m;
+    br_segment_t *seg = make_segment(0, &m);
+    char path[512];
+    bool cut = false;
+    uint64_t keep;
+
+    for (int i = 0; i < 5; i++)
+        seg_append(seg, &m, 2, 300, 1000 + i);
+    br_segment_close(seg);
+    /* The last batch keeps its header but loses its tail: recovery reads that header, then
+     * cuts the batch away. */
+    cr_assert_eq(br_segment_path(path, sizeof(path), dir, 0, ".log"), SM_OK);
+    cr_assert_eq(truncate(path, (off_t)(m.end - 10)), 0);
+    cr_assert_eq(br_segment_open(br_fileops_posix(), dir, 0, &cfg, 0, true, NULL, NULL, &seg, &cut),
+                 SM_OK);
+    cr_assert(cut);
+    keep = m.pos[4];
+    m.n = 4;
+    m.next = m.base[4];
+    m.end = keep;
+    seg_append(seg, &m, 7, 20, 2000);
+    expect_batch_at(seg, m.base[4], keep, m.size[4]);
+    check_translations(seg, &m);
+    br_segment_close(seg);
 }
