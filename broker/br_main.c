@@ -7,17 +7,16 @@
  *     br_config_load()          file + overrides, validated                        (exit 2)
  *     sm_log_init("broker-<id>")
  *     br_main_run()
- *       event_base + SIGINT/SIGTERM events
+ *       sm_daemon_init()        event_base + SIGINT/SIGTERM events
  *       br_server_new()         storage, control listener, ZooKeeper + registration (exit 1)
- *       event_base_dispatch()   ... until a signal asks the loop to exit          (exit 0)
+ *       sm_daemon_run()         ... until a signal asks the loop to exit          (exit 0)
  *                               ... or the server hits a fatal problem             (exit 1)
  *       br_server_free()        deregister, flush and close the logs cleanly
  *
- * Everything the process owns hangs off one br_main_t so that nothing is global; the broker's
- * server context (br_server) sits next to the loop. Fatal problems reach the person as one
+ * The loop and its signal handling are sm_daemon's, shared with samsa-controller; the
+ * broker's server context (br_server) sits on that loop. Fatal problems reach the person as one
  * line on stderr: "samsa-broker: <what>".
  */
-#include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +25,11 @@
 #include "broker/br_config.h"
 #include "broker/br_server.h"
 #include "sm_config.h"
+#include "sm_daemon.h"
 #include "sm_err.h"
 #include "sm_log.h"
 
 #define BR_MAIN_PROG "samsa-broker"
-
-typedef struct br_main {
-    const sm_config_t *cfg; /* borrowed from main() */
-    struct event_base *base;
-    struct event *sigint;
-    struct event *sigterm;
-    br_server_t *srv;
-    int stop_signal; /* the signal that ended the loop, 0 while running */
-} br_main_t;
 
 static void br_main_usage(FILE *f)
 {
@@ -54,66 +45,30 @@ static void br_main_usage(FILE *f)
     sm_config_print_keys(keys, n, f);
 }
 
-static void br_main_on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    br_main_t *m = arg;
-
-    (void)what;
-    if (m->stop_signal == 0)
-        sm_log_info("%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    m->stop_signal = (int)sig;
-    event_base_loopexit(m->base, NULL);
-}
-
-/* At debug level, logs every effective key=value, one per line. */
-static void br_main_log_config(const sm_config_t *cfg)
-{
-    char *dump, *line, *save = NULL;
-
-    if (sm_log_get_level() > SM_LOG_DEBUG)
-        return;
-    dump = sm_config_dump(cfg);
-    for (line = dump ? strtok_r(dump, "\n", &save) : NULL; line != NULL;
-         line = strtok_r(NULL, "\n", &save))
-        sm_log_debug("config: %s", line);
-    free(dump);
-}
-
 /* Runs the broker until a signal; returns the process exit code. */
 static int br_main_run(const sm_config_t *cfg)
 {
-    br_main_t m = {.cfg = cfg};
+    sm_daemon_t d;
+    br_server_t *srv = NULL;
     sm_errbuf_t eb = {{0}};
     char fatal[SM_ERRBUF_LEN] = "";
     int rc = 1;
 
-    m.base = event_base_new();
-    if (m.base == NULL) {
-        sm_log_error("cannot create the event loop");
+    if (sm_daemon_init(&d) != SM_OK)
         goto out;
-    }
-    m.sigint = evsignal_new(m.base, SIGINT, br_main_on_signal, &m);
-    m.sigterm = evsignal_new(m.base, SIGTERM, br_main_on_signal, &m);
-    if (m.sigint == NULL || m.sigterm == NULL || evsignal_add(m.sigint, NULL) < 0 ||
-        evsignal_add(m.sigterm, NULL) < 0) {
-        sm_log_error("cannot install signal handlers");
-        goto out;
-    }
-    if (br_server_new(m.base, cfg, &m.srv, &eb) != SM_OK) {
+    if (br_server_new(d.base, cfg, &srv, &eb) != SM_OK) {
         fprintf(stderr, BR_MAIN_PROG ": %s\n", eb.msg);
         goto out;
     }
-    if (event_base_dispatch(m.base) < 0) {
-        sm_log_error("event loop failed");
+    if (sm_daemon_run(&d) != SM_OK)
         goto out;
-    }
-    if (br_server_fatal(m.srv) != NULL) {
-        snprintf(fatal, sizeof(fatal), "%s", br_server_fatal(m.srv));
+    if (br_server_fatal(srv) != NULL) {
+        snprintf(fatal, sizeof(fatal), "%s", br_server_fatal(srv));
         goto out;
     }
     rc = 0;
 out:
-    if (m.srv != NULL && br_server_free(m.srv, true, &eb) != SM_OK) {
+    if (srv != NULL && br_server_free(srv, true, &eb) != SM_OK) {
         sm_log_error("unclean shutdown: %s", eb.msg);
         rc = 1;
     }
@@ -121,12 +76,7 @@ out:
         fprintf(stderr, BR_MAIN_PROG ": %s\n", fatal);
     else if (rc == 0)
         sm_log_info("stopped");
-    if (m.sigint != NULL)
-        event_free(m.sigint);
-    if (m.sigterm != NULL)
-        event_free(m.sigterm);
-    if (m.base != NULL)
-        event_base_free(m.base);
+    sm_daemon_deinit(&d);
     return rc;
 }
 
@@ -164,7 +114,7 @@ int main(int argc, char **argv)
     (void)sm_config_get_list(cfg, "log.dirs", &n_dirs);
     sm_log_info("config ok: %s (listener %s:%u, %zu log dir(s), zookeeper %s)", args.config_path,
                 host, (unsigned)port, n_dirs, sm_config_get_str(cfg, "zookeeper.connect"));
-    br_main_log_config(cfg);
+    sm_daemon_log_config(cfg);
     rc = br_main_run(cfg);
 out:
     sm_config_free(cfg);

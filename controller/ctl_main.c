@@ -8,15 +8,14 @@
  *     ctl_config_load()         file + overrides, validated                        (exit 2)
  *     sm_log_init("controller-<id>")
  *     ctl_main_run()
- *       event_base + SIGINT/SIGTERM events
+ *       sm_daemon_init()        event_base + SIGINT/SIGTERM events
  *       ctl_controller_new()    RPC listener, ZooKeeper session, election          (exit 1)
- *       event_base_dispatch()   ... until a signal asks the loop to exit          (exit 0)
+ *       sm_daemon_run()         ... until a signal asks the loop to exit          (exit 0)
  *       ctl_controller_free()   session closed first: /controller vanishes at once
  *
- * Everything the process owns hangs off one ctl_main_t so that nothing is global; the
- * controller's context plugs in next to the loop.
+ * The loop and its signal handling are sm_daemon's, shared with samsa-broker; the
+ * controller's context sits on that loop.
  */
-#include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,19 +24,11 @@
 #include "controller/ctl_config.h"
 #include "controller/ctl_controller.h"
 #include "sm_config.h"
+#include "sm_daemon.h"
 #include "sm_err.h"
 #include "sm_log.h"
 
 #define CTL_MAIN_PROG "samsa-controller"
-
-typedef struct ctl_main {
-    const sm_config_t *cfg; /* borrowed from main() */
-    struct event_base *base;
-    ctl_controller_t *ctl;
-    struct event *sigint;
-    struct event *sigterm;
-    int stop_signal; /* the signal that ended the loop, 0 while running */
-} ctl_main_t;
 
 static void ctl_main_usage(FILE *f)
 {
@@ -53,69 +44,28 @@ static void ctl_main_usage(FILE *f)
     sm_config_print_keys(keys, n, f);
 }
 
-static void ctl_main_on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    ctl_main_t *m = arg;
-
-    (void)what;
-    if (m->stop_signal == 0)
-        sm_log_info("%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    m->stop_signal = (int)sig;
-    event_base_loopexit(m->base, NULL);
-}
-
-/* At debug level, logs every effective key=value, one per line. */
-static void ctl_main_log_config(const sm_config_t *cfg)
-{
-    char *dump, *line, *save = NULL;
-
-    if (sm_log_get_level() > SM_LOG_DEBUG)
-        return;
-    dump = sm_config_dump(cfg);
-    for (line = dump ? strtok_r(dump, "\n", &save) : NULL; line != NULL;
-         line = strtok_r(NULL, "\n", &save))
-        sm_log_debug("config: %s", line);
-    free(dump);
-}
-
 /* Runs the controller until a signal; returns the process exit code. */
 static int ctl_main_run(const sm_config_t *cfg)
 {
-    ctl_main_t m = {.cfg = cfg};
+    sm_daemon_t d;
+    ctl_controller_t *ctl = NULL;
     sm_errbuf_t eb = {{0}};
     int rc = 1;
 
-    m.base = event_base_new();
-    if (m.base == NULL) {
-        sm_log_error("cannot create the event loop");
+    if (sm_daemon_init(&d) != SM_OK)
         goto out;
-    }
-    m.sigint = evsignal_new(m.base, SIGINT, ctl_main_on_signal, &m);
-    m.sigterm = evsignal_new(m.base, SIGTERM, ctl_main_on_signal, &m);
-    if (m.sigint == NULL || m.sigterm == NULL || evsignal_add(m.sigint, NULL) < 0 ||
-        evsignal_add(m.sigterm, NULL) < 0) {
-        sm_log_error("cannot install signal handlers");
-        goto out;
-    }
-    if (ctl_controller_new(m.base, cfg, &m.ctl, &eb) != SM_OK) {
+    if (ctl_controller_new(d.base, cfg, &ctl, &eb) != SM_OK) {
         sm_log_error("%s", eb.msg);
         goto out;
     }
-    if (event_base_dispatch(m.base) < 0) {
-        sm_log_error("event loop failed");
+    if (sm_daemon_run(&d) != SM_OK)
         goto out;
-    }
     rc = 0;
 out:
-    ctl_controller_free(m.ctl);
+    ctl_controller_free(ctl);
     if (rc == 0)
         sm_log_info("stopped");
-    if (m.sigint != NULL)
-        event_free(m.sigint);
-    if (m.sigterm != NULL)
-        event_free(m.sigterm);
-    if (m.base != NULL)
-        event_base_free(m.base);
+    sm_daemon_deinit(&d);
     return rc;
 }
 
@@ -151,7 +101,7 @@ int main(int argc, char **argv)
     ctl_config_endpoint(cfg, host, sizeof(host), &port);
     sm_log_info("config ok: %s (endpoint %s:%u, zookeeper %s)", args.config_path, host,
                 (unsigned)port, sm_config_get_str(cfg, "zookeeper.connect"));
-    ctl_main_log_config(cfg);
+    sm_daemon_log_config(cfg);
     rc = ctl_main_run(cfg);
 out:
     sm_config_free(cfg);
