@@ -21,7 +21,7 @@ port_free() {
 pick_base() {
     local base p ok i
     for i in $(seq 1 50); do
-        base=$(((300 + RANDOM % 300) * 100))
+        base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
         ok=1
         for p in $((base + 1)) $((base + 10)) $((base + 11)) $((base + 41)) $((base + 42)) \
             $((base + 43)); do

@@ -11,8 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker/br_api_data.h"
 #include "broker/br_config.h"
+#include "broker/br_ctlclient.h"
 #include "broker/br_flusher.h"
+#include "broker/br_kafka.h"
 #include "broker/br_zkreg.h"
 #include "sm_log.h"
 #include "sm_rpc.h"
@@ -32,6 +35,10 @@ struct br_server {
     sm_rpc_server_t *rpc;
     sm_zk_t *zk;
     br_zkreg_t *reg;
+    br_ctlclient_t *ctl;
+    br_kafka_t *kafka;
+    br_api_data_t *data;
+    char adv_host[256];
     struct event *flush_ev, *ckpt_ev, *hw_ev, *retention_ev;
     int zk_connect_ms; /* effective zookeeper.connection.timeout.ms */
     bool ever_registered;
@@ -247,6 +254,7 @@ static void br_server_on_session(sm_zk_t *zk, sm_zk_event_t ev, void *arg)
     }
     if (s->reg != NULL)
         br_zkreg_on_session(s->reg, ev);
+    br_ctlclient_on_session(s->ctl, ev);
 }
 
 static sm_err_t br_server_start_zk(br_server_t *s, sm_errbuf_t *eb)
@@ -278,11 +286,60 @@ static sm_err_t br_server_start_zk(br_server_t *s, sm_errbuf_t *eb)
     err = sm_zk_new(s->base, &zc, &s->zk, eb);
     if (err == SM_OK) {
         err = br_zkreg_new(s->zk, s->broker_id, payload, len, &cb, &s->reg);
+        if (err == SM_OK)
+            err = br_ctlclient_new(s->base, s->zk, s->broker_id, &s->ctl);
         if (err != SM_OK)
             sm_errbuf_set(eb, err, "out of memory");
     }
     free(payload);
     return err;
+}
+
+/* ---- Kafka API ----------------------------------------------------------------------------- */
+
+static sm_err_t br_server_start_kafka(br_server_t *s, sm_errbuf_t *eb)
+{
+    br_kafka_deps_t d = {
+        .base = s->base,
+        .cfg = s->cfg,
+        .broker_id = s->broker_id,
+        .metacache = s->metacache,
+        .logmgr = s->logmgr,
+        .control = s->control,
+        .ctlclient = s->ctl,
+    };
+    char host[256];
+    uint16_t port, adv_port;
+    sm_err_t err;
+
+    br_config_listener(s->cfg, host, sizeof(host), &port);
+    br_config_advertised(s->cfg, s->adv_host, sizeof(s->adv_host), &adv_port);
+    if (s->adv_host[0] == '\0')
+        snprintf(s->adv_host, sizeof(s->adv_host), "%s", host[0] != '\0' ? host : "127.0.0.1");
+    d.advertised_host = s->adv_host;
+    d.advertised_port = adv_port;
+    err = br_kafka_new(&d, host, port, &s->kafka, eb);
+    if (err != SM_OK)
+        return err;
+    if (adv_port == 0) {
+        /* Port 0 asked for: advertise the one we got. */
+        adv_port = br_kafka_port(s->kafka);
+        br_kafka_set_advertised_port(s->kafka, adv_port);
+    }
+    err = br_api_versions_register(s->kafka);
+    if (err == SM_OK)
+        err = br_api_metadata_register(s->kafka);
+    if (err == SM_OK)
+        err = br_api_admin_register(s->kafka);
+    if (err == SM_OK)
+        err = br_api_data_new(s->kafka, &s->data);
+    if (err == SM_OK)
+        err = br_api_data_register(s->data);
+    if (err != SM_OK)
+        return sm_errbuf_set(eb, err, "cannot register the Kafka APIs");
+    sm_log_info("Kafka listener on %s:%u (advertised %s:%u)", host[0] != '\0' ? host : "0.0.0.0",
+                (unsigned)br_kafka_port(s->kafka), s->adv_host, (unsigned)adv_port);
+    return SM_OK;
 }
 
 /* ---- life ---------------------------------------------------------------------------------- */
@@ -307,6 +364,8 @@ sm_err_t br_server_new(struct event_base *base, const sm_config_t *cfg, br_serve
         err = br_server_start_control(s, eb);
     if (err == SM_OK)
         err = br_server_start_zk(s, eb);
+    if (err == SM_OK)
+        err = br_server_start_kafka(s, eb);
     if (err != SM_OK) {
         br_server_free(s, false, NULL);
         return err;
@@ -328,11 +387,16 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
 
     if (s == NULL)
         return SM_OK;
+    /* Clients first: parked requests are dropped, forwarded ones released. */
+    br_kafka_free(s->kafka);
+    br_api_data_free(s->data); /* after the parked fetches were aborted */
     sm_rpc_server_free(s->rpc);
     registered = s->reg != NULL && br_zkreg_registered(s->reg);
     /* Closing the session removes the ephemeral registration at once. */
     sm_zk_free(s->zk);
     br_zkreg_free(s->reg);
+    /* After the session: every ZooKeeper callback naming it has run. */
+    br_ctlclient_free(s->ctl);
     if (registered)
         sm_log_info("deregistered broker %d", (int)s->broker_id);
     br_server_event_free(s->flush_ev);
@@ -359,6 +423,11 @@ const char *br_server_fatal(const br_server_t *s)
 int64_t br_server_broker_epoch(const br_server_t *s)
 {
     return br_control_broker_epoch(s->control);
+}
+
+uint16_t br_server_kafka_port(const br_server_t *s)
+{
+    return s->kafka != NULL ? br_kafka_port(s->kafka) : 0;
 }
 
 uint16_t br_server_control_port(const br_server_t *s)

@@ -3,14 +3,16 @@
  * 8: no globals, so a test can run two in one process). It owns the storage (flusher and log
  * manager over log.dirs), the metadata cache, the control-RPC handlers and their listener on
  * control.listener, the ZooKeeper session and the registration, and the periodic storage
- * chores (flushes, checkpoints, retention). The Kafka listener (`listeners`) comes with the
- * Kafka API.
+ * chores (flushes, checkpoints, retention), the Kafka front end (br_kafka on `listeners`) and the
+ * forwarding client to the active controller (br_ctlclient).
  *
  *   br_server_new:  flusher -> log manager (log.dirs, broker.id) -> metadata cache ->
  *                   control handlers + RPC listener -> ZooKeeper session -> registration
- *                   (/cluster/id check against meta.properties, then /brokers/ids/<id>)
- *   br_server_free: RPC listener closed -> ZooKeeper session closed (the registration
- *                   vanishes at once) -> logs flushed, checkpointed, clean-shutdown marker
+ *                   (/cluster/id check against meta.properties, then /brokers/ids/<id>) ->
+ *                   controller client (/controller watch) -> Kafka listener + APIs
+ *   br_server_free: Kafka listener and connections closed -> RPC listener closed ->
+ *                   ZooKeeper session closed (the registration vanishes at once) ->
+ *                   controller client -> logs flushed, checkpointed, clean-shutdown marker
  *
  * A problem the broker cannot live with after start (another broker holds our id, the
  * cluster id differs from meta.properties, ZooKeeper unreachable at start) is fatal: the
@@ -58,6 +60,9 @@ const char *br_server_fatal(const br_server_t *s);
 
 /* The current broker epoch (registration czxid), -1 while not registered. */
 int64_t br_server_broker_epoch(const br_server_t *s);
+
+/* The port the Kafka listener (`listeners`) is bound to. */
+uint16_t br_server_kafka_port(const br_server_t *s);
 
 /* The port the control RPC listens on. */
 uint16_t br_server_control_port(const br_server_t *s);

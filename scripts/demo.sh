@@ -2,7 +2,9 @@
 # demo.sh: what `make run` runs after building. It starts a local cluster in a folder of its
 # own -- ZooKeeper, 2 controllers, 3 brokers, all on 127.0.0.1 -- creates a demo topic
 # (3 partitions, replication factor 3), shows `topics describe`, `brokers list` and
-# `controller`, and says how to stop it. The cluster keeps running after the script ends.
+# `controller`, produces 1,000 keyed messages into the topic with kcat (acks=all) and consumes
+# them back (the first and last ten on screen, then a count per partition), and says how to
+# stop it. The cluster keeps running after the script ends.
 #
 #   RUN_DIR        the folder (default ROOT/run; a cluster already running there is stopped and
 #                  the folder is started afresh -- only a folder holding a cluster.conf of
@@ -62,6 +64,25 @@ show topics describe "$TOPIC"
 show brokers list
 show controller
 
+# Kafka clients: 1,000 messages in with kcat, and back out.
+echo
+echo "\$ seq 1 1000 | sed 's/.*/key-&:message &/' | kcat -P -b $BOOTSTRAP -t $TOPIC -K : -X acks=all"
+if seq 1 1000 | sed 's/.*/key-&:message &/' |
+    timeout 60 kcat -P -b "$BOOTSTRAP" -t "$TOPIC" -K : -X acks=all -X message.timeout.ms=30000; then
+    echo "produced 1000 messages"
+    echo
+    echo "\$ kcat -C -b $BOOTSTRAP -t $TOPIC -o beginning -e -f 'partition %p offset %o key %k: %s\\n'"
+    consumed=$(timeout 60 kcat -C -b "$BOOTSTRAP" -t "$TOPIC" -o beginning -e -q \
+        -f 'partition %p offset %o key %k: %s\n')
+    head -n 10 <<<"$consumed"
+    echo "..."
+    tail -n 10 <<<"$consumed"
+    echo "consumed $(grep -c . <<<"$consumed") messages:" \
+        "$(awk '{ n[$2]++ } END { for (p in n) printf "partition %s: %d  ", p, n[p] }' <<<"$consumed")"
+else
+    echo "demo.sh: kcat could not produce to $TOPIC (see the broker logs in $DIR/broker-*/)" >&2
+fi
+
 # Paths inside the repository are shown relative to it (make run runs from there).
 SHOW_BIN=${BIN#"$ROOT"/}
 SHOW_DIR=${DIR#"$ROOT"/}
@@ -73,6 +94,9 @@ The cluster keeps running in $SHOW_DIR (configs, logs and data of each process i
   zookeeper:          $ZK
 
 Try:
+  kcat -b $BOOTSTRAP -L
+  kcat -b $BOOTSTRAP -t $TOPIC -C -o beginning -e
+  echo hello | kcat -b $BOOTSTRAP -t $TOPIC -P
   $SHOW_BIN/samsa-admin --zookeeper $ZK brokers watch
   scripts/cluster.sh status --dir $SHOW_DIR
   scripts/cluster.sh kill broker-2 --dir $SHOW_DIR; $SHOW_BIN/samsa-admin --zookeeper $ZK topics describe $TOPIC

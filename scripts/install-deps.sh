@@ -9,7 +9,7 @@ packages=(
     libzookeeper-mt-dev zookeeper openjdk-17-jre-headless
     libevent-dev libprotobuf-c-dev protobuf-c-compiler
     libcriterion-dev kcat librdkafka-dev
-    clang-format clang netcat-openbsd
+    clang-format clang netcat-openbsd iperf3
 )
 
 missing=()

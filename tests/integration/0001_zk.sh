@@ -76,7 +76,7 @@ wait_exit() {
 ens_base() {
     local b p i free
     for i in $(seq 1 50); do
-        b=$((20000 + RANDOM % 40000))
+        b=$((20000 + RANDOM % 12000))
         free=1
         for ((p = b; p < b + 9; p++)); do
             if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then

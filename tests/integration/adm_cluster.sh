@@ -39,7 +39,7 @@ cl_start() {
     local base out
     CL_DIR=$T/cluster
     for _ in 1 2 3 4 5 6; do
-        base=$(((200 + RANDOM % 400) * 100))
+        base=$(((200 + RANDOM % 120) * 100))
         out=$("$CLUSTER" start --dir "$CL_DIR" --base-port "$base" "$@" 2>"$T/cluster-start.err")
         if [ $? -eq 0 ]; then
             ZKC=$(sed -n 's/^zookeeper=//p' <<<"$out")

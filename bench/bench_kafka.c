@@ -1,0 +1,309 @@
+/*
+ * bench_kafka: a producer/consumer benchmark on librdkafka against any Kafka-protocol broker
+ * (run by bench/kafka.sh against a Samsa cluster).
+ *
+ *   bench_kafka produce --bootstrap B --topic T [--records N] [--size S] [--acks A]
+ *                       [--partitions P] [--compression C] [--linger-ms L] [--rate R]
+ *       N records (default 1,000,000) of S bytes (default 100) spread round-robin over P
+ *       partitions (default 1), acks A (default 1). Latency is per record, from the
+ *       rd_kafka_producev call to its delivery report (so it includes batching: linger.ms, and
+ *       queueing: without --rate the producer runs flat out and the latency is mostly time
+ *       spent in librdkafka's queue). --rate R paces the sends at R records/s.
+ *   bench_kafka consume --bootstrap B --topic T [--records N] [--partitions P]
+ *       the legacy consumer on partitions 0..P-1 from the beginning, until N records came
+ *       back (bounded: 10 minutes without progress for 30 s is a failure).
+ *
+ * Prints one line of figures:
+ *   produce records=N size=S acks=A partitions=P secs=T records/s=R MB/s=M p50_ms=..
+ *           p99_ms=.. p99.9_ms=.. failed=F
+ *   consume records=N bytes=B secs=T records/s=R MB/s=M
+ * MB is 10^6 bytes of record values. Exit 0 when every record was delivered / consumed.
+ */
+#include <inttypes.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BENCH_STALL_MS 30000
+
+struct bench_opts {
+    const char *mode;
+    const char *bootstrap;
+    const char *topic;
+    long records;
+    size_t size;
+    const char *acks;
+    int32_t partitions;
+    const char *compression;
+    const char *linger;
+    long rate;
+};
+
+struct bench_prod {
+    int64_t *sent_us; /* per record: when it was handed to librdkafka */
+    uint32_t *lat_us; /* per delivered record */
+    long delivered;
+    long failed;
+};
+
+static int64_t bench_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct bench_prod *bp = opaque;
+    long i = (long)(intptr_t)m->_private;
+    int64_t d;
+
+    (void)rk;
+    if (m->err) {
+        if (bp->failed++ < 3)
+            fprintf(stderr, "bench_kafka: delivery failed: %s\n", rd_kafka_err2str(m->err));
+        return;
+    }
+    d = bench_now_us() - bp->sent_us[i];
+    bp->lat_us[bp->delivered++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static int bench_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double bench_pct_ms(const uint32_t *v, long n, double pct)
+{
+    long k;
+
+    if (n <= 0)
+        return 0.0;
+    k = (long)(pct / 100.0 * (double)(n - 1));
+    return (double)v[k] / 1000.0;
+}
+
+static rd_kafka_t *bench_client(rd_kafka_type_t type, rd_kafka_conf_t *conf, const char **kv)
+{
+    char err[256];
+    rd_kafka_t *rk;
+
+    for (; kv[0] != NULL; kv += 2) {
+        if (rd_kafka_conf_set(conf, kv[0], kv[1], err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "bench_kafka: %s=%s: %s\n", kv[0], kv[1], err);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    rk = rd_kafka_new(type, conf, err, sizeof(err));
+    if (rk == NULL)
+        fprintf(stderr, "bench_kafka: %s\n", err);
+    return rk;
+}
+
+static int bench_produce(const struct bench_opts *o)
+{
+    struct bench_prod bp = {0};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[] = {"bootstrap.servers",
+                        o->bootstrap,
+                        "acks",
+                        o->acks,
+                        "compression.codec",
+                        o->compression,
+                        "linger.ms",
+                        o->linger,
+                        "batch.num.messages",
+                        "10000",
+                        "queue.buffering.max.messages",
+                        "1000000",
+                        "queue.buffering.max.kbytes",
+                        "1048576",
+                        "message.timeout.ms",
+                        "120000",
+                        NULL};
+    rd_kafka_t *rk = NULL;
+    char *val = malloc(o->size + 1);
+    int64_t t0, t1;
+    double secs;
+    long i;
+    int rc = 2;
+
+    bp.sent_us = malloc((size_t)o->records * sizeof(*bp.sent_us) + 1);
+    bp.lat_us = malloc((size_t)o->records * sizeof(*bp.lat_us) + 1);
+    if (val == NULL || bp.sent_us == NULL || bp.lat_us == NULL) {
+        rd_kafka_conf_destroy(conf);
+        goto out;
+    }
+    memset(val, 'x', o->size);
+    rd_kafka_conf_set_opaque(conf, &bp);
+    rd_kafka_conf_set_dr_msg_cb(conf, bench_dr_cb);
+    rk = bench_client(RD_KAFKA_PRODUCER, conf, kv);
+    if (rk == NULL)
+        goto out;
+    t0 = bench_now_us();
+    for (i = 0; i < o->records; i++) {
+        rd_kafka_resp_err_t e;
+
+        while (o->rate > 0 && (bench_now_us() - t0) * o->rate < (int64_t)i * 1000000)
+            rd_kafka_poll(rk, 0);
+        memcpy(val, &i, o->size < sizeof(i) ? o->size : sizeof(i));
+        bp.sent_us[i] = bench_now_us();
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
+                                      RD_KAFKA_V_PARTITION((int32_t)(i % o->partitions)),
+                                      RD_KAFKA_V_VALUE(val, o->size),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                      RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 1);
+        if (e) {
+            fprintf(stderr, "bench_kafka: produce: %s\n", rd_kafka_err2str(e));
+            goto out;
+        }
+        if ((i & 1023) == 0)
+            rd_kafka_poll(rk, 0);
+    }
+    rd_kafka_flush(rk, 180000);
+    t1 = bench_now_us();
+    secs = (double)(t1 - t0) / 1e6;
+    qsort(bp.lat_us, (size_t)bp.delivered, sizeof(*bp.lat_us), bench_cmp_u32);
+    printf("produce records=%ld size=%zu acks=%s partitions=%" PRId32 " compression=%s secs=%.2f "
+           "records/s=%.0f MB/s=%.1f p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f failed=%ld\n",
+           bp.delivered, o->size, o->acks, o->partitions, o->compression, secs,
+           (double)bp.delivered / secs, (double)bp.delivered * (double)o->size / 1e6 / secs,
+           bench_pct_ms(bp.lat_us, bp.delivered, 50), bench_pct_ms(bp.lat_us, bp.delivered, 99),
+           bench_pct_ms(bp.lat_us, bp.delivered, 99.9), bp.failed);
+    rc = (bp.delivered == o->records && bp.failed == 0) ? 0 : 1;
+out:
+    if (rk != NULL)
+        rd_kafka_destroy(rk);
+    free(val);
+    free(bp.sent_us);
+    free(bp.lat_us);
+    return rc;
+}
+
+static int bench_consume(const struct bench_opts *o)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[] = {"bootstrap.servers",
+                        o->bootstrap,
+                        "enable.partition.eof",
+                        "false",
+                        "fetch.message.max.bytes",
+                        "1048576",
+                        "queued.min.messages",
+                        "1000000",
+                        NULL};
+    rd_kafka_t *rk = bench_client(RD_KAFKA_CONSUMER, conf, kv);
+    rd_kafka_topic_t *rkt = NULL;
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_message_t *batch[1024];
+    long got = 0;
+    int64_t bytes = 0, t0, last, now;
+    double secs;
+    int32_t p;
+    int rc = 2;
+
+    if (rk == NULL)
+        return 2;
+    rkt = rd_kafka_topic_new(rk, o->topic, NULL);
+    q = rd_kafka_queue_new(rk);
+    t0 = last = bench_now_us();
+    for (p = 0; p < o->partitions; p++)
+        if (rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, q) == -1)
+            goto out;
+    while (got < o->records) {
+        ssize_t n = rd_kafka_consume_batch_queue(q, 100, batch, 1024), k;
+
+        now = bench_now_us();
+        for (k = 0; k < n; k++) {
+            if (batch[k]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                got++;
+                bytes += (int64_t)batch[k]->len;
+                last = now;
+            }
+            rd_kafka_message_destroy(batch[k]);
+        }
+        if (now - last > (int64_t)BENCH_STALL_MS * 1000) {
+            fprintf(stderr, "bench_kafka: no progress for %d s at %ld records\n",
+                    BENCH_STALL_MS / 1000, got);
+            break;
+        }
+    }
+    secs = (double)(last - t0) / 1e6;
+    if (secs <= 0)
+        secs = 1e-6;
+    printf("consume records=%ld bytes=%" PRId64 " secs=%.2f records/s=%.0f MB/s=%.1f\n", got, bytes,
+           secs, (double)got / secs, (double)bytes / 1e6 / secs);
+    rc = got >= o->records ? 0 : 1;
+    for (p = 0; p < o->partitions; p++)
+        rd_kafka_consume_stop(rkt, p);
+out:
+    if (q != NULL)
+        rd_kafka_queue_destroy(q);
+    if (rkt != NULL)
+        rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+static int bench_usage(void)
+{
+    fprintf(stderr, "usage: bench_kafka produce|consume --bootstrap B --topic T [--records N] "
+                    "[--size S] [--acks A] [--partitions P] [--compression C] [--linger-ms L] "
+                    "[--rate R]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_opts o = {.records = 1000000,
+                           .size = 100,
+                           .acks = "1",
+                           .partitions = 1,
+                           .compression = "none",
+                           .linger = "5"};
+    int i;
+
+    if (argc < 2)
+        return bench_usage();
+    o.mode = argv[1];
+    for (i = 2; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+
+        if (strcmp(k, "--bootstrap") == 0)
+            o.bootstrap = v;
+        else if (strcmp(k, "--topic") == 0)
+            o.topic = v;
+        else if (strcmp(k, "--records") == 0)
+            o.records = atol(v);
+        else if (strcmp(k, "--size") == 0)
+            o.size = (size_t)atol(v);
+        else if (strcmp(k, "--acks") == 0)
+            o.acks = v;
+        else if (strcmp(k, "--partitions") == 0)
+            o.partitions = (int32_t)atoi(v);
+        else if (strcmp(k, "--compression") == 0)
+            o.compression = v;
+        else if (strcmp(k, "--linger-ms") == 0)
+            o.linger = v;
+        else if (strcmp(k, "--rate") == 0)
+            o.rate = atol(v);
+        else
+            return bench_usage();
+    }
+    if (i != argc || o.bootstrap == NULL || o.topic == NULL || o.records <= 0 || o.partitions <= 0)
+        return bench_usage();
+    if (strcmp(o.mode, "produce") == 0)
+        return bench_produce(&o);
+    if (strcmp(o.mode, "consume") == 0)
+        return bench_consume(&o);
+    return bench_usage();
+}

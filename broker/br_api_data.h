@@ -1,0 +1,70 @@
+/*
+ * br_api_data: the data-plane context shared by the Produce, Fetch and ListOffsets handlers
+ * (br_api_produce.c, br_api_fetch.c, br_api_list_offsets.c): the broker's parts they read
+ * (borrowed from the front end's deps), message.max.bytes, and the purgatory where long-poll
+ * Fetches wait for appends. Produce wakes the purgatory after each append. Loop thread only.
+ *
+ *   br_server:  k = br_kafka_new(...); br_api_data_new(k, &d); br_api_data_register(d);
+ *               ... br_kafka_free(k) (aborts parked fetches); br_api_data_free(d)
+ *
+ * The per-partition checks every handler makes (known? leader here? healthy log?) live here
+ * too, so that the three APIs answer the same codes for the same state.
+ */
+#ifndef BR_API_DATA_H
+#define BR_API_DATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/br_kafka.h"
+#include "broker/br_log.h"
+#include "broker/br_purgatory.h"
+#include "sm_buf.h"
+#include "sm_err.h"
+#include "sm_kerr.h"
+
+#define BR_API_DATA_TOPIC_MAX 255 /* buffer for a topic name (Kafka allows 249) */
+
+typedef struct br_api_data {
+    br_kafka_t *k;               /* borrowed */
+    const br_kafka_deps_t *deps; /* borrowed from k */
+    br_purgatory_t *purgatory;   /* owned */
+    int32_t message_max_bytes;   /* message.max.bytes */
+} br_api_data_t;
+
+/* Creates the context for front end k (its deps must hold base, logmgr, control, metacache).
+ * Returns SM_OK or SM_ERR_NOMEM. */
+sm_err_t br_api_data_new(br_kafka_t *k, br_api_data_t **out);
+
+/* Frees the context; call after br_kafka_free (which aborts the parked fetches that reference
+ * the purgatory). Accepts NULL. */
+void br_api_data_free(br_api_data_t *d);
+
+/* Registers Produce 0-8, Fetch 4-11 and ListOffsets 0-5 on d->k with d as their argument.
+ * Returns SM_OK or br_kafka_register's error. */
+sm_err_t br_api_data_register(br_api_data_t *d);
+
+/* Handlers (arg = the br_api_data_t), exposed for registration and tests. */
+void br_api_produce_handle(void *arg, br_kreq_t *req);
+void br_api_fetch_handle(void *arg, br_kreq_t *req);
+void br_api_list_offsets_handle(void *arg, br_kreq_t *req);
+
+/* Copies the topic view into buf (BR_API_DATA_TOPIC_MAX + 1 bytes) as a C string. False for a
+ * null, empty or too long name, or one holding a NUL. */
+bool br_api_data_topic_cstr(sm_str_t name, char *buf);
+
+/* The state of (topic, partition) for a leader-only API: SM_KERR_NONE with *log set when this
+ * broker leads it and its log is healthy; else UNKNOWN_TOPIC_OR_PARTITION (not known here nor
+ * in the metadata), NOT_LEADER_OR_FOLLOWER (known but led elsewhere, or not hosted),
+ * KAFKA_STORAGE_ERROR (leader here, log failed or missing). With current_epoch >= 0 (v9+
+ * Fetch, v4+ ListOffsets): FENCED_LEADER_EPOCH when older than ours, UNKNOWN_LEADER_EPOCH when
+ * newer. *leader_epoch (may be NULL) = our leader epoch. */
+sm_kerr_t br_api_data_leader_log(const br_api_data_t *d, const char *topic, int32_t partition,
+                                 int32_t current_epoch, br_log_t **log, int32_t *leader_epoch);
+
+/* The high watermark of a leader's log. Until replication (issue 6) the ISR is the leader
+ * alone, so it is the log end offset; issue 6 replaces this with the partition's HW. */
+int64_t br_api_data_high_watermark(const br_api_data_t *d, const char *topic, int32_t partition,
+                                   br_log_t *log);
+
+#endif
