@@ -1,8 +1,9 @@
 /*
  * br_api_list_offsets: the ListOffsets API (key 2, v0-5), leader only. Per partition: -1
  * (latest) answers the high watermark, -2 (earliest) the log start offset, any other
- * timestamp the first offset whose batch's max timestamp is >= it (br_log_offset_for_time),
- * or -1 when there is none. v0 answers an offsets array holding that one offset; v4+ adds the
+ * timestamp the offset and timestamp of the first record whose timestamp is >= it
+ * (br_log_offset_for_time: for a compressed batch, its base offset and timestamp -1), or -1
+ * when there is none. v0 answers an offsets array holding that one offset; v4+ adds the
  * leader epoch of the offset found (from the leader-epoch cache) and checks the client's
  * current leader epoch (older: 74, newer: 75).
  */
@@ -29,9 +30,11 @@ static void br_api_list_offsets_one(const br_api_data_t *d, int16_t version, con
         p->result_offset = br_log_start_offset(log);
     } else {
         int64_t off = -1;
-        sm_err_t err = br_log_offset_for_time(log, p->timestamp, &off);
+        int64_t ts = -1;
+        sm_err_t err = br_log_offset_for_time(log, p->timestamp, &off, &ts);
         if (err == SM_OK && off < hw) {
-            p->result_offset = off; /* timestamp stays -1: the batch's is not read here */
+            p->result_offset = off;
+            p->result_timestamp = ts;
         } else if (err != SM_OK && err != SM_ERR_NOT_FOUND) {
             p->error = br_batch_kafka_error(err);
             return;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sm_buf.h"
 #include "sm_log.h"
 
 struct br_log {
@@ -579,8 +580,90 @@ sm_err_t br_log_read(br_log_t *log, int64_t offset, size_t max_bytes, int64_t ma
     return SM_OK;
 }
 
-sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset)
+/* Walks the records of the uncompressed batch in buf (len bytes, header already parsed into h)
+ * for the first record at or after `from` whose timestamp is >= ts. SM_OK with its offset and
+ * timestamp, SM_ERR_NOT_FOUND if none, SM_ERR_CORRUPT / SM_ERR_TRUNCATED for a malformed
+ * record. */
+static sm_err_t br_log_walk_records(const uint8_t *buf, size_t len, const br_batch_header_t *h,
+                                    int64_t ts, int64_t from, int64_t *offset, int64_t *found_ts)
 {
+    bool append_time = (h->attributes & BR_BATCH_ATTR_LOG_APPEND_TIME) != 0;
+    sm_reader_t r;
+
+    sm_reader_init(&r, buf + BR_BATCH_HEADER_SIZE, len - BR_BATCH_HEADER_SIZE);
+    for (int32_t i = 0; i < h->records_count; i++) {
+        int32_t rlen = sm_reader_varint(&r);
+        if (sm_reader_err(&r) != SM_OK || rlen < 0)
+            return SM_ERR_CORRUPT;
+        sm_reader_t rec = sm_reader_sub(&r, (size_t)rlen);
+        (void)sm_reader_i8(&rec); /* record attributes: unused */
+        int64_t ts_delta = sm_reader_varlong(&rec);
+        int32_t off_delta = sm_reader_varint(&rec);
+        if (sm_reader_err(&rec) != SM_OK)
+            return sm_reader_err(&rec);
+        int64_t rts = append_time ? h->max_timestamp : h->base_timestamp + ts_delta;
+        int64_t roff = h->base_offset + off_delta;
+        if (roff >= from && rts >= ts) {
+            *offset = roff;
+            *found_ts = rts;
+            return SM_OK;
+        }
+    }
+    return SM_ERR_NOT_FOUND;
+}
+
+/* Refines the batch found by time (base offset *offset, in seg) to its first record with a
+ * timestamp >= ts (design: see br_log_offset_for_time in br_log.h). Keeps *offset and sets
+ * *found_ts to -1 when the batch is compressed, larger than BR_LOG_TIME_SEARCH_MAX_BATCH, or
+ * has no such record at or after the log start. Returns SM_OK or the read error. */
+static sm_err_t br_log_refine_by_time(br_log_t *log, br_segment_t *seg, int64_t ts, int64_t *offset,
+                                      int64_t *found_ts)
+{
+    br_segment_slice_t s;
+    br_batch_header_t h;
+    uint8_t *buf = NULL;
+    sm_err_t err;
+
+    *found_ts = BR_BATCH_NO_TIMESTAMP;
+    err = br_segment_read(seg, *offset, 1, BR_LOG_NO_BOUND, &s); /* the first batch, whole */
+    if (err != SM_OK || s.len < BR_BATCH_HEADER_SIZE || s.len > BR_LOG_TIME_SEARCH_MAX_BATCH)
+        goto out;
+    buf = malloc(s.len);
+    if (buf == NULL) {
+        err = SM_ERR_NOMEM;
+        goto out;
+    }
+    ssize_t n = log->ops->pread(log->ops->ctx, s.fd, buf, s.len, (off_t)s.pos);
+    if (n < 0 || (size_t)n != s.len) {
+        err = SM_ERR_IO;
+        goto out;
+    }
+    err = br_batch_header_parse(buf, s.len, &h);
+    if (err != SM_OK || br_batch_size(&h) != s.len || h.base_offset != s.first_offset)
+        goto out;
+    if ((h.attributes & BR_BATCH_ATTR_COMPRESSION_MASK) != 0)
+        goto out; /* Kafka decompresses here; Samsa answers the batch's base offset */
+    int64_t roff = *offset;
+    int64_t rts = BR_BATCH_NO_TIMESTAMP;
+    sm_err_t werr = br_log_walk_records(buf, s.len, &h, ts, log->log_start, &roff, &rts);
+    if (werr == SM_OK) {
+        *offset = roff;
+        *found_ts = rts;
+    } else if (werr != SM_ERR_NOT_FOUND) {
+        sm_log_warn("log %s: malformed record in the batch at offset %" PRId64
+                    " while searching by time (%s); answering the batch's base offset",
+                    log->dir, h.base_offset, sm_err_str(werr));
+    }
+out:
+    free(buf);
+    if (err == SM_ERR_NOT_FOUND || err == SM_ERR_CORRUPT || err == SM_ERR_TRUNCATED)
+        err = SM_OK; /* the batch's base offset stands */
+    return err;
+}
+
+sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset, int64_t *found_ts)
+{
+    *found_ts = BR_BATCH_NO_TIMESTAMP;
     if (log->failed != SM_OK)
         return log->failed;
     for (size_t i = br_log_find_segment(log, log->log_start); i < log->nsegs; i++) {
@@ -588,6 +671,10 @@ sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset)
 
         if (err == SM_ERR_NOT_FOUND)
             continue;
+        if (err == SM_OK)
+            err = br_log_refine_by_time(log, log->segs[i], ts, offset, found_ts);
+        if (err == SM_ERR_NOMEM)
+            return err;
         if (err != SM_OK)
             return br_log_fail(log, err, "searching by time");
         if (*offset < log->log_start)

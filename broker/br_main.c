@@ -6,6 +6,7 @@
  *     sm_config_args_parse()    -c FILE [--override k=v]... [--help] [--version]   (exit 2)
  *     br_config_load()          file + overrides, validated                        (exit 2)
  *     sm_log_init("broker-<id>")
+ *     br_main_raise_nofile()    RLIMIT_NOFILE soft limit up to the hard limit (logged)
  *     br_main_run()
  *       sm_daemon_init()        event_base + SIGINT/SIGTERM events
  *       br_server_new()         storage, control listener, ZooKeeper + registration (exit 1)
@@ -17,10 +18,12 @@
  * broker's server context (br_server) sits on that loop. Fatal problems reach the person as one
  * line on stderr: "samsa-broker: <what>".
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "broker/br_config.h"
 #include "broker/br_server.h"
@@ -43,6 +46,34 @@ static void br_main_usage(FILE *f)
                "\n"
                "Keys (name, type, default, meaning):\n");
     sm_config_print_keys(keys, n, f);
+}
+
+/* Raises the open-files soft limit to the hard limit: every client connection is an fd, and
+ * the broker must hold tens of thousands of idle ones. A failure is logged, not fatal. */
+static void br_main_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        sm_log_warn("getrlimit(RLIMIT_NOFILE) failed; the open-files limit is unknown");
+        return;
+    }
+    /* An unlimited hard limit still stops at fs.nr_open (1048576 by default) on Linux. */
+    rlim_t want = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1048576 : rl.rlim_max;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlim_t old = rl.rlim_cur;
+
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            sm_log_warn("could not raise the open-files limit from %" PRIuMAX " to %" PRIuMAX,
+                        (uintmax_t)old, (uintmax_t)want);
+            rl.rlim_cur = old;
+        }
+    }
+    if (rl.rlim_cur == RLIM_INFINITY)
+        sm_log_info("open-files limit: unlimited");
+    else
+        sm_log_info("open-files limit: %" PRIuMAX, (uintmax_t)rl.rlim_cur);
 }
 
 /* Runs the broker until a signal; returns the process exit code. */
@@ -115,6 +146,7 @@ int main(int argc, char **argv)
     sm_log_info("config ok: %s (listener %s:%u, %zu log dir(s), zookeeper %s)", args.config_path,
                 host, (unsigned)port, n_dirs, sm_config_get_str(cfg, "zookeeper.connect"));
     sm_daemon_log_config(cfg);
+    br_main_raise_nofile();
     rc = br_main_run(cfg);
 out:
     sm_config_free(cfg);

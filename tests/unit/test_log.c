@@ -741,6 +741,7 @@ Test(log, iterates_batch_headers_and_finds_offsets_by_time)
     seen_t seen = {0};
     br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
     int64_t off;
+    int64_t ts;
 
     for (int i = 0; i < 60; i++)
         cr_assert_eq(append_batch(log, NULL, 2, 150, 10 * i, 0, NULL), SM_OK);
@@ -751,14 +752,146 @@ Test(log, iterates_batch_headers_and_finds_offsets_by_time)
     seen.answer = SM_ERR_NOT_FOUND;
     cr_assert_eq(br_log_for_each_batch(log, 0, record_batch, &seen), SM_ERR_NOT_FOUND);
     for (int i = 0; i < 59; i++) {
-        cr_assert_eq(br_log_offset_for_time(log, 10 * i, &off), SM_OK);
+        cr_assert_eq(br_log_offset_for_time(log, 10 * i, &off, &ts), SM_OK);
         cr_assert_eq(off, 2 * i);
-        cr_assert_eq(br_log_offset_for_time(log, 10 * i + 2, &off), SM_OK);
+        cr_assert_eq(ts, 10 * i);
+        cr_assert_eq(br_log_offset_for_time(log, 10 * i + 2, &off, &ts), SM_OK);
         cr_assert_eq(off, 2 * (i + 1), "ts %d", 10 * i + 2);
+        cr_assert_eq(ts, 10 * (i + 1));
     }
-    cr_assert_eq(br_log_offset_for_time(log, 591, &off), SM_OK);
-    cr_assert_eq(off, 118);
-    cr_assert_eq(br_log_offset_for_time(log, 592, &off), SM_ERR_NOT_FOUND);
+    cr_assert_eq(br_log_offset_for_time(log, 591, &off, &ts), SM_OK);
+    cr_assert_eq(off, 119); /* the batch's second record, not its base offset 118 */
+    cr_assert_eq(ts, 591);
+    cr_assert_eq(br_log_offset_for_time(log, 592, &off, &ts), SM_ERR_NOT_FOUND);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+/* Appends the batch o describes; returns br_log_append's result. */
+static sm_err_t append_opts(br_log_t *log, const fx_batch_opts_t *o)
+{
+    size_t len;
+    uint8_t *b = fx_batch_new(o, &len);
+    br_batch_set_t set;
+    br_log_append_info_t info;
+    sm_err_t err;
+
+    br_batch_set_init(&set);
+    cr_assert_eq(br_batch_validate_set(b, len, NULL, &set, NULL), SM_OK);
+    err = br_log_append(log, b, &set, 7, 0, &info);
+    br_batch_set_deinit(&set);
+    free(b);
+    return err;
+}
+
+/* Three uncompressed batches of 5 records: offsets 0-4 at ts 100-104, 5-9 at 200-204,
+ * 10-14 at 300-304 (the fixture's records are 1 ms apart). */
+static br_log_t *open_three_batches(void)
+{
+    br_log_config_t cfg = test_cfg();
+    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+
+    for (int i = 1; i <= 3; i++)
+        cr_assert_eq(append_batch(log, NULL, 5, 20, 100 * i, 0, NULL), SM_OK);
+    return log;
+}
+
+Test(log, finds_the_first_record_at_or_after_a_time_inside_a_batch)
+{
+    br_log_t *log = open_three_batches();
+    int64_t off = -1;
+    int64_t ts = -1;
+
+    cr_assert_eq(br_log_offset_for_time(log, 203, &off, &ts), SM_OK);
+    cr_assert_eq(off, 8);
+    cr_assert_eq(ts, 203);
+    cr_assert_eq(br_log_offset_for_time(log, 150, &off, &ts), SM_OK); /* between batches */
+    cr_assert_eq(off, 5);
+    cr_assert_eq(ts, 200);
+    cr_assert_eq(br_log_offset_for_time(log, 304, &off, &ts), SM_OK); /* the last record */
+    cr_assert_eq(off, 14);
+    cr_assert_eq(ts, 304);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, finds_a_record_whose_timestamp_equals_the_target)
+{
+    br_log_t *log = open_three_batches();
+    int64_t off = -1;
+    int64_t ts = -1;
+
+    for (int64_t k = 0; k < 5; k++) {
+        cr_assert_eq(br_log_offset_for_time(log, 300 + k, &off, &ts), SM_OK);
+        cr_assert_eq(off, 10 + k);
+        cr_assert_eq(ts, 300 + k);
+    }
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, answers_the_first_record_for_a_time_before_all_and_none_after_all)
+{
+    br_log_t *log = open_three_batches();
+    int64_t off = -1;
+    int64_t ts = -1;
+
+    cr_assert_eq(br_log_offset_for_time(log, -5, &off, &ts), SM_OK);
+    cr_assert_eq(off, 0);
+    cr_assert_eq(ts, 100);
+    cr_assert_eq(br_log_offset_for_time(log, 305, &off, &ts), SM_ERR_NOT_FOUND);
+    cr_assert_eq(ts, -1);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, time_search_skips_records_below_the_log_start)
+{
+    br_log_t *log = open_three_batches();
+    int64_t off = -1;
+    int64_t ts = -1;
+
+    cr_assert_eq(br_log_set_log_start_offset(log, 7), SM_OK);
+    cr_assert_eq(br_log_offset_for_time(log, 201, &off, &ts), SM_OK);
+    cr_assert_eq(off, 7);
+    cr_assert_eq(ts, 202);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, log_append_time_batches_give_every_record_the_max_timestamp)
+{
+    br_log_config_t cfg = test_cfg();
+    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    fx_batch_opts_t o = {.records = 5, .value_len = 20, .fill = 'v'};
+    int64_t off = -1;
+    int64_t ts = -1;
+
+    o.attributes = BR_BATCH_ATTR_LOG_APPEND_TIME;
+    o.base_ts = 1000; /* maxTimestamp 1004: every record's timestamp */
+    cr_assert_eq(append_opts(log, &o), SM_OK);
+    o.base_ts = 2000;
+    cr_assert_eq(append_opts(log, &o), SM_OK);
+    cr_assert_eq(br_log_offset_for_time(log, 1003, &off, &ts), SM_OK);
+    cr_assert_eq(off, 0);
+    cr_assert_eq(ts, 1004);
+    cr_assert_eq(br_log_offset_for_time(log, 1005, &off, &ts), SM_OK);
+    cr_assert_eq(off, 5);
+    cr_assert_eq(ts, 2004);
+    cr_assert_eq(br_log_offset_for_time(log, 2005, &off, &ts), SM_ERR_NOT_FOUND);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+Test(log, compressed_batches_answer_their_base_offset_without_a_timestamp)
+{
+    br_log_config_t cfg = test_cfg();
+    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    fx_batch_opts_t o = {.records = 5, .value_len = 20, .fill = 'v', .attributes = 1};
+    int64_t off = -1;
+    int64_t ts = 0;
+
+    o.base_ts = 100;
+    cr_assert_eq(append_opts(log, &o), SM_OK);
+    o.base_ts = 200;
+    cr_assert_eq(append_opts(log, &o), SM_OK);
+    cr_assert_eq(br_log_offset_for_time(log, 203, &off, &ts), SM_OK);
+    cr_assert_eq(off, 5); /* Kafka decompresses and answers 8 */
+    cr_assert_eq(ts, -1);
     cr_assert_eq(br_log_close(log, true), SM_OK);
 }
 
