@@ -199,34 +199,10 @@ static sm_err_t br_config_check(const sm_config_t *cfg, sm_errbuf_t *eb)
 sm_err_t br_config_load(const char *path, const char *const *overrides, size_t n_overrides,
                         sm_config_t **out, sm_errbuf_t *eb)
 {
-    sm_config_t *cfg = NULL;
     size_t n_keys;
     const sm_config_key_t *keys = br_config_schema(&n_keys);
-    sm_err_t err;
 
-    *out = NULL;
-    err = sm_config_new(keys, n_keys, &cfg);
-    if (err != SM_OK) {
-        sm_errbuf_set(eb, err, "cannot create the configuration: %s", sm_err_str(err));
-        goto out;
-    }
-    if (path != NULL && (err = sm_config_load_file(cfg, path, eb)) != SM_OK)
-        goto out;
-    for (size_t i = 0; i < n_overrides; i++) {
-        err = sm_config_override(cfg, overrides[i], eb);
-        if (err != SM_OK)
-            goto out;
-    }
-    err = sm_config_validate(cfg, eb);
-    if (err == SM_OK)
-        err = br_config_check(cfg, eb);
-    if (err == SM_OK) {
-        *out = cfg;
-        cfg = NULL;
-    }
-out:
-    sm_config_free(cfg);
-    return err;
+    return sm_config_load_all(keys, n_keys, path, overrides, n_overrides, br_config_check, out, eb);
 }
 
 /* Splits an endpoint that validation already accepted ("PLAINTEXT://h:p" or "h:p"). */

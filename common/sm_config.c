@@ -1115,3 +1115,35 @@ void sm_config_args_deinit(sm_config_args_t *a)
     a->overrides = NULL;
     a->n_overrides = 0;
 }
+
+sm_err_t sm_config_load_all(const sm_config_key_t *keys, size_t n_keys, const char *path,
+                            const char *const *overrides, size_t n_overrides,
+                            sm_config_post_fn post, sm_config_t **out, sm_errbuf_t *eb)
+{
+    sm_config_t *cfg = NULL;
+    sm_err_t err;
+
+    *out = NULL;
+    err = sm_config_new(keys, n_keys, &cfg);
+    if (err != SM_OK) {
+        sm_errbuf_set(eb, err, "cannot create the configuration: %s", sm_err_str(err));
+        goto out;
+    }
+    if (path != NULL && (err = sm_config_load_file(cfg, path, eb)) != SM_OK)
+        goto out;
+    for (size_t i = 0; i < n_overrides; i++) {
+        err = sm_config_override(cfg, overrides[i], eb);
+        if (err != SM_OK)
+            goto out;
+    }
+    err = sm_config_validate(cfg, eb);
+    if (err == SM_OK && post != NULL)
+        err = post(cfg, eb);
+    if (err == SM_OK) {
+        *out = cfg;
+        cfg = NULL;
+    }
+out:
+    sm_config_free(cfg);
+    return err;
+}

@@ -103,6 +103,16 @@ sm_err_t sm_config_set(sm_config_t *cfg, const char *key, const char *value, sm_
  * again after more sets. */
 sm_err_t sm_config_validate(sm_config_t *cfg, sm_errbuf_t *eb);
 
+/* Cross-key checks a program runs after sm_config_validate; writes one line into eb. */
+typedef sm_err_t (*sm_config_post_fn)(const sm_config_t *cfg, sm_errbuf_t *eb);
+
+/* The whole load of a program's configuration: a config for keys[0..n_keys), the file at path
+ * (NULL: none), each "key=value" of overrides, validation, then post (NULL: none). On success
+ * *out is the caller's; on failure *out is NULL and eb holds one line naming the problem. */
+sm_err_t sm_config_load_all(const sm_config_key_t *keys, size_t n_keys, const char *path,
+                            const char *const *overrides, size_t n_overrides,
+                            sm_config_post_fn post, sm_config_t **out, sm_errbuf_t *eb);
+
 /* ---- getters (only after a successful sm_config_validate) ---------------------------------- */
 
 /* True when key has a value (set, inherited through an alias, or defaulted). */
