@@ -395,8 +395,14 @@ sm_err_t br_kreq_add_file(br_kreq_t *req, int fd, int64_t pos, int64_t len)
         return SM_ERR_INVALID;
     if (len == 0)
         return SM_OK;
-    if (req->out == NULL && (req->out = evbuffer_new()) == NULL)
-        return SM_ERR_NOMEM;
+    if (req->out == NULL) {
+        if ((req->out = evbuffer_new()) == NULL)
+            return SM_ERR_NOMEM;
+        /* This buffer ends up on the socket (evbuffer_add_buffer keeps its chains): with the
+         * flag, libevent keeps file segments as sendfile chains instead of mapping or reading
+         * them into memory, so log bytes never pass through user space. */
+        (void)evbuffer_set_flags(req->out, EVBUFFER_FLAG_DRAINS_TO_FD);
+    }
     if (sm_writer_len(&req->w) > 0) {
         if (evbuffer_add(req->out, sm_writer_data(&req->w), sm_writer_len(&req->w)) < 0)
             return SM_ERR_NOMEM;
