@@ -18,7 +18,8 @@ say    = $(if $(filter 1,$(V)),,@printf '  %-7s %s\n' $(1) $(2);)
 
 PKGS        := libevent libevent_pthreads libprotobuf-c
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzookeeper_mt -lpthread -lm
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzookeeper_mt -lpthread -lm \
+               $(shell pkg-config --libs zlib liblz4 libzstd 2>/dev/null || echo -lz -llz4 -lzstd) -lsnappy
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 RDK_LIBS    := $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
 

@@ -2,10 +2,10 @@
  * br_api_list_offsets: the ListOffsets API (key 2, v0-5), leader only. Per partition: -1
  * (latest) answers the high watermark, -2 (earliest) the log start offset, any other
  * timestamp the offset and timestamp of the first record whose timestamp is >= it
- * (br_log_offset_for_time: for a compressed batch, its base offset and timestamp -1), or -1
- * when there is none. v0 answers an offsets array holding that one offset; v4+ adds the
- * leader epoch of the offset found (from the leader-epoch cache) and checks the client's
- * current leader epoch (older: 74, newer: 75).
+ * (br_log_offset_for_time, which decompresses a compressed batch to find it; a batch it cannot
+ * read answers its base offset and timestamp -1), or -1 when there is none. v0 answers an offsets
+ * array holding that one offset; v4+ adds the leader epoch of the offset found (from the
+ * leader-epoch cache) and checks the client's current leader epoch (older: 74, newer: 75).
  */
 #include "broker/br_api_data.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "broker/br_decompress.h"
 #include "sm_buf.h"
 #include "sm_log.h"
 
@@ -580,22 +581,20 @@ sm_err_t br_log_read(br_log_t *log, int64_t offset, size_t max_bytes, int64_t ma
     return SM_OK;
 }
 
-/* Walks the records of the uncompressed batch in buf (len bytes, header already parsed into h)
- * for the first record at or after `from` whose timestamp is >= ts. SM_OK with its offset and
- * timestamp, SM_ERR_NOT_FOUND if none, SM_ERR_CORRUPT / SM_ERR_TRUNCATED for a malformed
- * record. */
-static sm_err_t br_log_walk_records(const uint8_t *buf, size_t len, const br_batch_header_t *h,
-                                    int64_t ts, int64_t from, int64_t *offset, int64_t *found_ts)
+/* Walks the records section r of the batch whose header is h (read from the batch, or
+ * decompressed from it) for the first record at or after `from` whose timestamp is >= ts.
+ * SM_OK with its offset and timestamp, SM_ERR_NOT_FOUND if none, SM_ERR_CORRUPT /
+ * SM_ERR_TRUNCATED for a malformed record. */
+static sm_err_t br_log_walk_records(sm_reader_t *r, const br_batch_header_t *h, int64_t ts,
+                                    int64_t from, int64_t *offset, int64_t *found_ts)
 {
     bool append_time = (h->attributes & BR_BATCH_ATTR_LOG_APPEND_TIME) != 0;
-    sm_reader_t r;
 
-    sm_reader_init(&r, buf + BR_BATCH_HEADER_SIZE, len - BR_BATCH_HEADER_SIZE);
     for (int32_t i = 0; i < h->records_count; i++) {
-        int32_t rlen = sm_reader_varint(&r);
-        if (sm_reader_err(&r) != SM_OK || rlen < 0)
+        int32_t rlen = sm_reader_varint(r);
+        if (sm_reader_err(r) != SM_OK || rlen < 0)
             return SM_ERR_CORRUPT;
-        sm_reader_t rec = sm_reader_sub(&r, (size_t)rlen);
+        sm_reader_t rec = sm_reader_sub(r, (size_t)rlen);
         (void)sm_reader_i8(&rec); /* record attributes: unused */
         int64_t ts_delta = sm_reader_varlong(&rec);
         int32_t off_delta = sm_reader_varint(&rec);
@@ -613,21 +612,32 @@ static sm_err_t br_log_walk_records(const uint8_t *buf, size_t len, const br_bat
 }
 
 /* Refines the batch found by time (base offset *offset, in seg) to its first record with a
- * timestamp >= ts (design: see br_log_offset_for_time in br_log.h). Keeps *offset and sets
- * *found_ts to -1 when the batch is compressed, larger than BR_LOG_TIME_SEARCH_MAX_BATCH, or
- * has no such record at or after the log start. Returns SM_OK or the read error. */
+ * timestamp >= ts (design: see br_log_offset_for_time in br_log.h), decompressing the records
+ * of a compressed batch first, as Kafka does. Keeps *offset and sets *found_ts to -1 when the
+ * batch is larger than BR_LOG_TIME_SEARCH_MAX_BATCH, cannot be decompressed within that bound,
+ * has malformed records (these three with a warning), or has no such record at or after the
+ * log start. Returns SM_OK, SM_ERR_NOMEM or the read error. */
 static sm_err_t br_log_refine_by_time(br_log_t *log, br_segment_t *seg, int64_t ts, int64_t *offset,
                                       int64_t *found_ts)
 {
     br_segment_slice_t s;
     br_batch_header_t h;
     uint8_t *buf = NULL;
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    sm_reader_t r;
     sm_err_t err;
 
     *found_ts = BR_BATCH_NO_TIMESTAMP;
     err = br_segment_read(seg, *offset, 1, BR_LOG_NO_BOUND, &s); /* the first batch, whole */
-    if (err != SM_OK || s.len < BR_BATCH_HEADER_SIZE || s.len > BR_LOG_TIME_SEARCH_MAX_BATCH)
+    if (err != SM_OK || s.len < BR_BATCH_HEADER_SIZE)
         goto out;
+    if (s.len > BR_LOG_TIME_SEARCH_MAX_BATCH) {
+        sm_log_warn("log %s: the batch at offset %" PRId64 " is %zu bytes, too large to search"
+                    " by time; answering its base offset",
+                    log->dir, *offset, s.len);
+        goto out;
+    }
     buf = malloc(s.len);
     if (buf == NULL) {
         err = SM_ERR_NOMEM;
@@ -641,11 +651,28 @@ static sm_err_t br_log_refine_by_time(br_log_t *log, br_segment_t *seg, int64_t 
     err = br_batch_header_parse(buf, s.len, &h);
     if (err != SM_OK || br_batch_size(&h) != s.len || h.base_offset != s.first_offset)
         goto out;
-    if ((h.attributes & BR_BATCH_ATTR_COMPRESSION_MASK) != 0)
-        goto out; /* Kafka decompresses here; Samsa answers the batch's base offset */
+    int codec = h.attributes & BR_BATCH_ATTR_COMPRESSION_MASK;
+    if (codec == 0) {
+        sm_reader_init(&r, buf + BR_BATCH_HEADER_SIZE, s.len - BR_BATCH_HEADER_SIZE);
+    } else {
+        sm_err_t derr =
+            br_decompress(codec, buf + BR_BATCH_HEADER_SIZE, s.len - BR_BATCH_HEADER_SIZE,
+                          BR_LOG_TIME_SEARCH_MAX_BATCH, &plain, &plain_len);
+        if (derr == SM_ERR_NOMEM) {
+            err = derr;
+            goto out;
+        }
+        if (derr != SM_OK) {
+            sm_log_warn("log %s: cannot decompress the batch at offset %" PRId64
+                        " (codec %d) while searching by time (%s); answering its base offset",
+                        log->dir, h.base_offset, codec, sm_err_str(derr));
+            goto out;
+        }
+        sm_reader_init(&r, plain, plain_len);
+    }
     int64_t roff = *offset;
     int64_t rts = BR_BATCH_NO_TIMESTAMP;
-    sm_err_t werr = br_log_walk_records(buf, s.len, &h, ts, log->log_start, &roff, &rts);
+    sm_err_t werr = br_log_walk_records(&r, &h, ts, log->log_start, &roff, &rts);
     if (werr == SM_OK) {
         *offset = roff;
         *found_ts = rts;
@@ -655,6 +682,7 @@ static sm_err_t br_log_refine_by_time(br_log_t *log, br_segment_t *seg, int64_t 
                     log->dir, h.base_offset, sm_err_str(werr));
     }
 out:
+    free(plain);
     free(buf);
     if (err == SM_ERR_NOT_FOUND || err == SM_ERR_CORRUPT || err == SM_ERR_TRUNCATED)
         err = SM_OK; /* the batch's base offset stands */

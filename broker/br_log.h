@@ -143,18 +143,21 @@ sm_err_t br_log_append_as_follower(br_log_t *log, const uint8_t *buf, const br_b
 sm_err_t br_log_read(br_log_t *log, int64_t offset, size_t max_bytes, int64_t max_offset,
                      br_log_slice_t *s);
 
-/* Largest batch br_log_offset_for_time reads into memory to walk its records (bigger ones
- * answer their base offset). */
+/* Largest batch br_log_offset_for_time reads into memory to walk its records, and largest
+ * records section it decompresses from a compressed batch (bigger ones answer their base
+ * offset). */
 #define BR_LOG_TIME_SEARCH_MAX_BATCH (64u * 1024 * 1024)
 
 /* ListOffsets by time, as Kafka's searchForTimestamp: finds the first batch at or after the
- * log start whose maxTimestamp >= ts, then, if it is uncompressed, reads it and answers the
- * offset and timestamp of its first record at or after the log start whose timestamp is >= ts
- * (CreateTime: baseTimestamp + timestampDelta; LogAppendTime: every record has the batch's
- * maxTimestamp). For a compressed batch (Kafka decompresses it; Samsa does not), one larger
- * than BR_LOG_TIME_SEARCH_MAX_BATCH, or one whose records cannot be walked, *offset is the
- * batch's base offset (clamped to the log start) and *found_ts is -1. Returns SM_OK,
- * SM_ERR_NOT_FOUND (no such batch: answer -1), SM_ERR_NOMEM, or the sticky I/O error. */
+ * log start whose maxTimestamp >= ts, reads it (decompressing its records if it is compressed:
+ * gzip, snappy, lz4 or zstd, br_decompress) and answers the offset and timestamp of its first
+ * record at or after the log start whose timestamp is >= ts (CreateTime: baseTimestamp +
+ * timestampDelta; LogAppendTime: every record has the batch's maxTimestamp). For a batch
+ * larger than BR_LOG_TIME_SEARCH_MAX_BATCH, one that does not decompress within that bound
+ * (corrupt, too large, unknown codec), or one whose records cannot be walked, *offset is the
+ * batch's base offset (clamped to the log start) and *found_ts is -1, with a warning logged.
+ * Returns SM_OK, SM_ERR_NOT_FOUND (no such batch: answer -1), SM_ERR_NOMEM, or the sticky I/O
+ * error. */
 sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset, int64_t *found_ts);
 
 /* Calls fn for the header of every batch from the one holding `offset` (clamped to the log

@@ -9,6 +9,7 @@ packages=(
     libzookeeper-mt-dev zookeeper openjdk-17-jre-headless
     libevent-dev libprotobuf-c-dev protobuf-c-compiler
     libcriterion-dev kcat librdkafka-dev
+    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
     clang-format clang netcat-openbsd iperf3
 )
 

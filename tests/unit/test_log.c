@@ -10,6 +10,10 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <lz4frame.h>
+#include <snappy-c.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "sm_log.h"
 #include "storage_fixture.h"
@@ -877,7 +881,7 @@ Test(log, log_append_time_batches_give_every_record_the_max_timestamp)
     cr_assert_eq(br_log_close(log, true), SM_OK);
 }
 
-Test(log, compressed_batches_answer_their_base_offset_without_a_timestamp)
+Test(log, a_compressed_batch_that_does_not_decompress_answers_its_base_offset)
 {
     br_log_config_t cfg = test_cfg();
     br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
@@ -885,14 +889,105 @@ Test(log, compressed_batches_answer_their_base_offset_without_a_timestamp)
     int64_t off = -1;
     int64_t ts = 0;
 
+    /* The fixture's "compressed" records are opaque bytes, not a gzip stream. */
     o.base_ts = 100;
     cr_assert_eq(append_opts(log, &o), SM_OK);
     o.base_ts = 200;
     cr_assert_eq(append_opts(log, &o), SM_OK);
     cr_assert_eq(br_log_offset_for_time(log, 203, &off, &ts), SM_OK);
-    cr_assert_eq(off, 5); /* Kafka decompresses and answers 8 */
+    cr_assert_eq(off, 5);
     cr_assert_eq(ts, -1);
     cr_assert_eq(br_log_close(log, true), SM_OK);
+}
+
+/* The records section `in` compressed with codec as a producer would (gzip stream, raw
+ * snappy, lz4 frame, zstd frame). */
+static uint8_t *compress_records(int codec, const uint8_t *in, size_t len, size_t *out_len)
+{
+    size_t cap = len * 2 + 1024;
+    uint8_t *out = malloc(cap);
+    z_stream zs;
+
+    *out_len = cap;
+    switch (codec) {
+    case 1:
+        memset(&zs, 0, sizeof(zs));
+        cr_assert_eq(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = (Bytef *)(uintptr_t)in;
+        zs.avail_in = (uInt)len;
+        zs.next_out = out;
+        zs.avail_out = (uInt)cap;
+        cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        *out_len = cap - zs.avail_out;
+        deflateEnd(&zs);
+        break;
+    case 2:
+        cr_assert_eq(snappy_compress((const char *)in, len, (char *)out, out_len), SNAPPY_OK);
+        break;
+    case 3:
+        *out_len = LZ4F_compressFrame(out, cap, in, len, NULL);
+        cr_assert(!LZ4F_isError(*out_len));
+        break;
+    default:
+        *out_len = ZSTD_compress(out, cap, in, len, 3);
+        cr_assert(!ZSTD_isError(*out_len));
+        break;
+    }
+    return out;
+}
+
+/* Appends a batch of 5 records (timestamps base_ts .. base_ts + 4) whose records section is
+ * compressed with codec: the header's codec bits, length and CRC (attributes .. end) match. */
+static void append_compressed(br_log_t *log, int codec, int64_t base_ts)
+{
+    fx_batch_opts_t o = {.records = 5, .value_len = 20, .base_ts = base_ts, .fill = 'v'};
+    size_t plen, zlen;
+    uint8_t *plain = fx_batch_new(&o, &plen);
+    uint8_t *z =
+        compress_records(codec, plain + BR_BATCH_HEADER_SIZE, plen - BR_BATCH_HEADER_SIZE, &zlen);
+    size_t len = BR_BATCH_HEADER_SIZE + zlen;
+    uint8_t *b = malloc(len);
+    br_batch_set_t set;
+    br_log_append_info_t info;
+
+    memcpy(b, plain, BR_BATCH_HEADER_SIZE);
+    memcpy(b + BR_BATCH_HEADER_SIZE, z, zlen);
+    fx_put_be(b + BR_BATCH_OFF_LENGTH, len - BR_BATCH_LOG_OVERHEAD, 4);
+    fx_put_be(b + BR_BATCH_OFF_ATTRIBUTES, (uint64_t)codec, 2);
+    fx_fix_crc(b, len);
+    br_batch_set_init(&set);
+    cr_assert_eq(br_batch_validate_set(b, len, NULL, &set, NULL), SM_OK);
+    cr_assert_eq(br_log_append(log, b, &set, 7, 0, &info), SM_OK);
+    br_batch_set_deinit(&set);
+    free(b);
+    free(z);
+    free(plain);
+}
+
+Test(log, finds_the_record_inside_a_compressed_batch_for_every_codec)
+{
+    for (int codec = 1; codec <= 4; codec++) {
+        br_log_config_t cfg = test_cfg();
+        br_log_t *log;
+        int64_t off = -1;
+        int64_t ts = -1;
+
+        fx_rmtree(dir);
+        log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+        append_compressed(log, codec, 100); /* offsets 0-4 */
+        append_compressed(log, codec, 200); /* offsets 5-9 */
+        cr_assert_eq(br_log_offset_for_time(log, 203, &off, &ts), SM_OK, "codec %d", codec);
+        cr_assert_eq(off, 8, "codec %d: the 4th record, not the batch's base offset 5", codec);
+        cr_assert_eq(ts, 203);
+        cr_assert_eq(br_log_offset_for_time(log, 150, &off, &ts), SM_OK);
+        cr_assert_eq(off, 5, "codec %d", codec);
+        cr_assert_eq(ts, 200);
+        cr_assert_eq(br_log_set_log_start_offset(log, 2), SM_OK);
+        cr_assert_eq(br_log_offset_for_time(log, 100, &off, &ts), SM_OK);
+        cr_assert_eq(off, 2, "codec %d: not below the log start", codec);
+        cr_assert_eq(ts, 102);
+        cr_assert_eq(br_log_close(log, true), SM_OK);
+    }
 }
 
 /* ---- reopen ------------------------------------------------------------------------------- */
