@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "broker/br_control.h"
+#include "broker/br_kcodec_epoch.h"
 #include "broker/br_kcodec_fetch.h"
 #include "broker/br_kcodec_listoffsets.h"
 #include "broker/br_kcodec_produce.h"
 #include "broker/br_partition.h"
+#include "broker/br_replica.h"
 #include "sm_config.h"
 
 #define BR_API_DATA_MESSAGE_MAX_DEFAULT 1048588 /* Kafka's message.max.bytes */
@@ -59,6 +61,10 @@ sm_err_t br_api_data_register(br_api_data_t *d)
         err = br_kafka_register(d->k, BR_KAFKA_LIST_OFFSETS, BR_KCODEC_LISTOFFSETS_MIN_VERSION,
                                 BR_KCODEC_LISTOFFSETS_MAX_VERSION, BR_KAFKA_NOT_FLEXIBLE,
                                 br_api_list_offsets_handle, d);
+    if (err == SM_OK)
+        err = br_kafka_register(d->k, BR_KCODEC_EPOCH_API_KEY, BR_KCODEC_EPOCH_MIN_VERSION,
+                                BR_KCODEC_EPOCH_MAX_VERSION, BR_KCODEC_EPOCH_FLEXIBLE_FROM,
+                                br_api_epoch_handle, d);
     return err;
 }
 
@@ -103,9 +109,12 @@ sm_kerr_t br_api_data_leader_log(const br_api_data_t *d, const char *topic, int3
 int64_t br_api_data_high_watermark(const br_api_data_t *d, const char *topic, int32_t partition,
                                    br_log_t *log)
 {
-    (void)d;
-    (void)topic;
-    (void)partition;
-    /* Issue 6 plugs in here: the leader's HW advances with the ISR's fetch positions. */
+    if (d->replica != NULL)
+        return br_replica_high_watermark(d->replica, topic, partition, log);
     return br_log_end_offset(log);
+}
+
+void br_api_data_set_replica(br_api_data_t *d, struct br_replica *replica)
+{
+    d->replica = replica;
 }

@@ -1,8 +1,9 @@
 /*
- * br_api_fetch: the Fetch API (key 1, v4-11) for consumers. Decodes the request
+ * br_api_fetch: the Fetch API (key 1, v4-11) for consumers and followers. Decodes the request
  * (br_kcodec_fetch), reads each partition's records as a file slice of its log up to the high
- * watermark (br_log_read), and answers with the slices sent by sendfile. When less than
- * min_bytes is available (and no partition has an error), the request parks in the purgatory:
+ * watermark (br_log_read) -- up to the log end for a follower (replica_id >= 0), whose fetch
+ * offsets first go to the replica layer -- and answers with the slices sent by sendfile. When less
+ * than min_bytes is available (and no partition has an error), the request parks in the purgatory:
  * an append to one of its partitions re-reads it and answers once enough is there, and its
  * timer answers with whatever is there after max_wait_ms. Sessions (v7+) are not kept: every
  * answer is a full one with session_id 0.
@@ -21,9 +22,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker/br_batch.h"
 #include "broker/br_kcodec_fetch.h"
+#include "broker/br_replica.h"
 #include "sm_log.h"
 
 typedef struct br_api_fetch_res {
@@ -40,6 +43,14 @@ typedef struct br_api_fetch_op {
     size_t n_res;
     br_purgatory_waiter_t *waiter; /* while parked */
 } br_api_fetch_op_t;
+
+static int64_t br_api_fetch_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void br_api_fetch_op_free(br_api_fetch_op_t *op)
 {
@@ -78,9 +89,12 @@ static bool br_api_fetch_one(br_api_fetch_op_t *op, const char *topic,
         p->error = SM_KERR_OFFSET_OUT_OF_RANGE;
         return false;
     }
-    if (limit == 0 || fp->fetch_offset >= hw)
+    /* Consumers read below the HW; followers up to the log end (that is how the HW moves). */
+    int64_t bound = op->fr.replica_id >= 0 ? br_log_end_offset(log) : hw;
+    if (limit == 0 || fp->fetch_offset >= bound)
         return true;
-    sm_err_t err = br_log_read(log, fp->fetch_offset, limit, hw, &res->slice);
+    sm_err_t err = br_log_read(log, fp->fetch_offset, limit,
+                               op->fr.replica_id >= 0 ? BR_LOG_NO_BOUND : hw, &res->slice);
     if (err != SM_OK) {
         p->error = br_batch_kafka_error(err);
         memset(&res->slice, 0, sizeof(res->slice));
@@ -188,6 +202,29 @@ out:
     return err;
 }
 
+/* A follower's fetch (replica_id >= 0): its fetch offsets are its log end offsets, which
+ * move the leader's HW and ISR (br_replica). Recorded once, when the request arrives, not at
+ * each wake-up. A replica id that is not one of the partition's replicas is only logged. */
+static void br_api_fetch_follower(br_api_fetch_op_t *op)
+{
+    int64_t now = br_api_fetch_now_ms();
+
+    if (op->d->replica == NULL)
+        return;
+    for (int32_t t = 0; t < op->fr.n_topics; t++) {
+        if (op->names[t][0] == '\0')
+            continue;
+        for (int32_t j = 0; j < op->fr.topics[t].n_parts; j++) {
+            const br_kcodec_fetch_part_t *fp = &op->fr.topics[t].parts[j];
+            sm_kerr_t e = br_replica_follower_fetch(op->d->replica, op->names[t], fp->partition,
+                                                    op->fr.replica_id, fp->fetch_offset, now);
+            if (e != SM_KERR_NONE)
+                sm_log_debug("fetch %s-%d from replica %d: %s", op->names[t], (int)fp->partition,
+                             (int)op->fr.replica_id, sm_kerr_name(e));
+        }
+    }
+}
+
 static sm_err_t br_api_fetch_op_new(br_api_data_t *d, br_kreq_t *req, br_api_fetch_op_t **out)
 {
     br_api_fetch_op_t *op = calloc(1, sizeof(*op));
@@ -231,7 +268,8 @@ void br_api_fetch_handle(void *arg, br_kreq_t *req)
         br_kreq_fail(req, err == SM_ERR_NOMEM ? "out of memory" : "malformed FetchRequest");
         return;
     }
-    /* Issue 6 plugs in here: replica_id >= 0 is a follower fetch (HW and ISR updates). */
+    if (op->fr.replica_id >= 0)
+        br_api_fetch_follower(op);
     size_t total = br_api_fetch_collect(op, &error);
     if (error || op->n_res == 0 || op->fr.max_wait_ms <= 0 ||
         total >= (size_t)(op->fr.min_bytes > 0 ? op->fr.min_bytes : 0) ||

@@ -7,8 +7,17 @@
  * others are appended all the same (Kafka's behaviour). v0-2 (message format 0/1) are answered
  * 43 per partition; acks outside {-1, 0, 1} 21; acks=0 gets no response at all.
  *
- *   request --decode--> for each partition: leader? log? validate_set (1 batch)
- *           --> for each valid partition: br_log_append --> HW --> wake purgatory
+ * acks=all (-1): a partition whose ISR is below min.insync.replicas is refused before the
+ * append (NOT_ENOUGH_REPLICAS); the others are appended and the request parks in the
+ * purgatory until the high watermark covers every appended partition (the replica layer wakes
+ * it when the HW moves or leadership changes). Then each partition is answered NONE, or, if it
+ * cannot be covered, NOT_LEADER_OR_FOLLOWER (leadership moved), NOT_ENOUGH_REPLICAS_AFTER_APPEND
+ * (the ISR fell below the minimum) or, after timeout_ms, REQUEST_TIMED_OUT -- with offset -1,
+ * as Kafka: the client must not count such a record as acknowledged.
+ *
+ *   request --decode--> for each partition: leader? log? validate_set (1 batch)? min ISR?
+ *           --> for each valid partition: br_log_append --> HW (br_replica) --> wake purgatory
+ *           --> acks=all and not yet covered: park --wake/timer--> settle
  *           --> encode response (or drop it for acks=0)
  */
 #include "broker/br_api_data.h"
@@ -19,6 +28,7 @@
 
 #include "broker/br_batch.h"
 #include "broker/br_kcodec_produce.h"
+#include "broker/br_replica.h"
 #include "sm_log.h"
 
 /* One partition's validated records, between the two passes. */
@@ -28,9 +38,28 @@ typedef struct br_api_produce_work {
     br_batch_set_t set;
 } br_api_produce_work_t;
 
+/* One appended partition of an acks=all request, until the HW covers it. */
+typedef struct br_api_produce_wait {
+    char topic[BR_API_DATA_TOPIC_MAX + 1];
+    br_kcodec_produce_part_t *part; /* its answer, in op->pr */
+    int32_t leader_epoch;
+    int64_t end_offset; /* exclusive */
+    bool pending;
+} br_api_produce_wait_t;
+
+/* An acks=all request parked in the purgatory until its partitions are replicated. */
+typedef struct br_api_produce_op {
+    br_api_data_t *d;
+    br_kreq_t *req;
+    br_kcodec_produce_req_t pr;
+    br_api_produce_wait_t *waits;
+    size_t n_waits;
+    br_purgatory_waiter_t *waiter;
+} br_api_produce_op_t;
+
 /* First pass: leadership, log and records of one partition. On success w->set holds the
  * batch; otherwise p->error is set and w->log is NULL. */
-static void br_api_produce_check(const br_api_data_t *d, const char *topic,
+static void br_api_produce_check(const br_api_data_t *d, const char *topic, int16_t acks,
                                  br_kcodec_produce_part_t *p, br_api_produce_work_t *w)
 {
     br_batch_limits_t lim = {0};
@@ -56,12 +85,15 @@ static void br_api_produce_check(const br_api_data_t *d, const char *topic,
         p->error = SM_KERR_INVALID_RECORD; /* clients send exactly one batch per partition */
         return;
     }
+    if (acks == -1 && d->replica != NULL &&
+        (p->error = br_replica_check_min_isr(d->replica, topic, p->index)) != SM_KERR_NONE)
+        return; /* the ISR is below min.insync.replicas: nothing is written */
     w->log = log;
 }
 
 /* Second pass: append one validated partition and wake its parked fetches. */
-static void br_api_produce_append(br_api_data_t *d, const char *topic, br_kcodec_produce_part_t *p,
-                                  br_api_produce_work_t *w, int64_t now_ms)
+static bool br_api_produce_append(br_api_data_t *d, const char *topic, br_kcodec_produce_part_t *p,
+                                  br_api_produce_work_t *w, int64_t now_ms, int64_t *end_offset)
 {
     br_log_append_info_t info;
 
@@ -73,16 +105,20 @@ static void br_api_produce_append(br_api_data_t *d, const char *topic, br_kcodec
         p->error =
             err == SM_ERR_TOO_LARGE ? SM_KERR_RECORD_LIST_TOO_LARGE : br_batch_kafka_error(err);
         sm_log_warn("produce %s-%d: append failed: %s", topic, (int)p->index, sm_err_str(err));
-        return;
+        return false;
     }
     p->base_offset = info.first_offset;
     p->log_append_time = info.log_append_time;
     p->log_start_offset = info.log_start_offset;
-    /* acks=-1: until replication (issue 6) the ISR is the leader alone, so the append is
-     * committed now. Issue 6 plugs in here: park the response until the HW passes the append. */
-    int64_t hw = br_api_data_high_watermark(d, topic, p->index, w->log);
-    (void)br_logmgr_set_high_watermark(d->deps->logmgr, topic, p->index, hw);
-    br_purgatory_wake(d->purgatory, topic, p->index);
+    *end_offset = info.last_offset + 1;
+    if (d->replica != NULL) {
+        br_replica_after_append(d->replica, topic, p->index); /* an ISR of one moves the HW */
+    } else {
+        int64_t hw = br_api_data_high_watermark(d, topic, p->index, w->log);
+        (void)br_logmgr_set_high_watermark(d->deps->logmgr, topic, p->index, hw);
+    }
+    br_purgatory_wake(d->purgatory, topic, p->index); /* followers' long polls */
+    return true;
 }
 
 static int64_t br_api_produce_now_ms(void)
@@ -92,9 +128,12 @@ static int64_t br_api_produce_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Both passes over every partition of req. */
-static sm_err_t br_api_produce_run(br_api_data_t *d, br_kcodec_produce_req_t *req)
+/* Both passes over every partition of op->pr; for acks=all, op->waits gets the appended
+ * partitions. */
+static sm_err_t br_api_produce_run(br_api_produce_op_t *op)
 {
+    br_api_data_t *d = op->d;
+    br_kcodec_produce_req_t *req = &op->pr;
     size_t n = 0, i = 0;
     char topic[BR_API_DATA_TOPIC_MAX + 1];
 
@@ -103,13 +142,17 @@ static sm_err_t br_api_produce_run(br_api_data_t *d, br_kcodec_produce_req_t *re
     br_api_produce_work_t *work = n > 0 ? calloc(n, sizeof(*work)) : NULL;
     if (n > 0 && work == NULL)
         return SM_ERR_NOMEM;
+    if (req->acks == -1 && n > 0 && (op->waits = calloc(n, sizeof(*op->waits))) == NULL) {
+        free(work);
+        return SM_ERR_NOMEM;
+    }
     for (int32_t t = 0; t < req->n_topics; t++) {
         br_kcodec_produce_topic_t *tp = &req->topics[t];
         bool named = br_api_data_topic_cstr(tp->name, topic);
         for (int32_t j = 0; j < tp->n_parts; j++, i++) {
             br_batch_set_init(&work[i].set);
             if (named)
-                br_api_produce_check(d, topic, &tp->parts[j], &work[i]);
+                br_api_produce_check(d, topic, req->acks, &tp->parts[j], &work[i]);
             else
                 tp->parts[j].error = SM_KERR_INVALID_TOPIC_EXCEPTION;
         }
@@ -120,8 +163,17 @@ static sm_err_t br_api_produce_run(br_api_data_t *d, br_kcodec_produce_req_t *re
         br_kcodec_produce_topic_t *tp = &req->topics[t];
         bool named = br_api_data_topic_cstr(tp->name, topic);
         for (int32_t j = 0; j < tp->n_parts; j++, i++) {
-            if (named && work[i].log != NULL)
-                br_api_produce_append(d, topic, &tp->parts[j], &work[i], now_ms);
+            int64_t end = -1;
+            if (named && work[i].log != NULL &&
+                br_api_produce_append(d, topic, &tp->parts[j], &work[i], now_ms, &end) &&
+                op->waits != NULL) {
+                br_api_produce_wait_t *wt = &op->waits[op->n_waits++];
+                memcpy(wt->topic, topic, sizeof(topic));
+                wt->part = &tp->parts[j];
+                wt->leader_epoch = work[i].leader_epoch;
+                wt->end_offset = end;
+                wt->pending = true;
+            }
             br_batch_set_deinit(&work[i].set);
         }
     }
@@ -129,30 +181,133 @@ static sm_err_t br_api_produce_run(br_api_data_t *d, br_kcodec_produce_req_t *re
     return SM_OK;
 }
 
+static void br_api_produce_op_free(br_api_produce_op_t *op)
+{
+    if (op == NULL)
+        return;
+    br_kcodec_produce_req_deinit(&op->pr);
+    free(op->waits);
+    free(op);
+}
+
+/* Settles every pending partition that can be: replicated (NONE), leadership lost, or the
+ * ISR fell short. With timed_out, what is still pending gets REQUEST_TIMED_OUT. Returns true
+ * when nothing is pending. */
+static bool br_api_produce_settle(br_api_produce_op_t *op, bool timed_out)
+{
+    bool all = true;
+
+    for (size_t i = 0; i < op->n_waits; i++) {
+        br_api_produce_wait_t *wt = &op->waits[i];
+        bool done = true;
+        sm_kerr_t err = SM_KERR_NONE;
+
+        if (!wt->pending)
+            continue;
+        if (op->d->replica != NULL)
+            br_replica_acks_status(op->d->replica, wt->topic, wt->part->index, wt->leader_epoch,
+                                   wt->end_offset, &done, &err);
+        if (!done && timed_out) {
+            done = true;
+            err = SM_KERR_REQUEST_TIMED_OUT;
+        }
+        if (!done) {
+            all = false;
+            continue;
+        }
+        wt->pending = false;
+        if (err != SM_KERR_NONE) {
+            /* Written on the leader but not known to be replicated: the client must not take
+             * it as acknowledged (Kafka answers the same codes, with offsets kept). */
+            wt->part->error = err;
+            wt->part->base_offset = -1;
+            wt->part->log_append_time = -1;
+        }
+    }
+    return all;
+}
+
+static void br_api_produce_respond(br_api_produce_op_t *op)
+{
+    br_kcodec_produce_encode_response(br_kreq_writer(op->req), &op->pr, 0);
+    br_kreq_respond(op->req);
+}
+
+static bool br_api_produce_on_wake(void *arg, bool timed_out)
+{
+    br_api_produce_op_t *op = arg;
+
+    if (!br_api_produce_settle(op, timed_out))
+        return false;
+    op->waiter = NULL;
+    br_kreq_set_abort(op->req, NULL, NULL);
+    br_api_produce_respond(op);
+    br_api_produce_op_free(op);
+    return true;
+}
+
+static void br_api_produce_on_abort(void *arg, br_kreq_t *req)
+{
+    br_api_produce_op_t *op = arg;
+
+    br_purgatory_cancel(op->d->purgatory, op->waiter);
+    br_api_produce_op_free(op);
+    br_kreq_drop(req);
+}
+
+/* Parks op until its partitions are replicated or pr.timeout_ms passes. */
+static sm_err_t br_api_produce_park(br_api_produce_op_t *op)
+{
+    br_purgatory_key_t *keys = calloc(op->n_waits + 1, sizeof(*keys));
+    size_t n = 0;
+    sm_err_t err = SM_ERR_NOMEM;
+
+    if (keys == NULL)
+        return err;
+    for (size_t i = 0; i < op->n_waits; i++)
+        if (op->waits[i].pending)
+            keys[n++] = (br_purgatory_key_t){op->waits[i].topic, op->waits[i].part->index};
+    err = br_purgatory_park(op->d->purgatory, keys, n, op->pr.timeout_ms, br_api_produce_on_wake,
+                            op, &op->waiter);
+    if (err == SM_OK)
+        br_kreq_set_abort(op->req, br_api_produce_on_abort, op);
+    free(keys);
+    return err;
+}
+
 void br_api_produce_handle(void *arg, br_kreq_t *req)
 {
     br_api_data_t *d = arg;
-    br_kcodec_produce_req_t pr;
-    sm_err_t err = br_kcodec_produce_decode(br_kreq_body(req), br_kreq_api_version(req), &pr);
+    br_api_produce_op_t *op = calloc(1, sizeof(*op));
 
-    if (err != SM_OK) {
+    if (op == NULL) {
+        br_kreq_fail(req, "out of memory");
+        return;
+    }
+    op->d = d;
+    op->req = req;
+    if (br_kcodec_produce_decode(br_kreq_body(req), br_kreq_api_version(req), &op->pr) != SM_OK) {
         br_kreq_fail(req, "malformed ProduceRequest");
         goto out;
     }
-    if (pr.version < 3) {
-        br_kcodec_produce_fail_all(&pr, SM_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
-    } else if (pr.acks != -1 && pr.acks != 0 && pr.acks != 1) {
-        br_kcodec_produce_fail_all(&pr, SM_KERR_INVALID_REQUIRED_ACKS);
-    } else if (br_api_produce_run(d, &pr) != SM_OK) {
+    if (op->pr.version < 3) {
+        br_kcodec_produce_fail_all(&op->pr, SM_KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    } else if (op->pr.acks != -1 && op->pr.acks != 0 && op->pr.acks != 1) {
+        br_kcodec_produce_fail_all(&op->pr, SM_KERR_INVALID_REQUIRED_ACKS);
+    } else if (br_api_produce_run(op) != SM_OK) {
         br_kreq_fail(req, "out of memory");
         goto out;
     }
-    if (pr.acks == 0) {
+    if (op->pr.acks == 0) {
         br_kreq_drop(req);
         goto out;
     }
-    br_kcodec_produce_encode_response(br_kreq_writer(req), &pr, 0);
-    br_kreq_respond(req);
+    if (op->n_waits > 0 && !br_api_produce_settle(op, op->pr.timeout_ms <= 0)) {
+        if (br_api_produce_park(op) == SM_OK)
+            return; /* answered from br_api_produce_on_wake */
+        (void)br_api_produce_settle(op, true);
+    }
+    br_api_produce_respond(op);
 out:
-    br_kcodec_produce_req_deinit(&pr);
+    br_api_produce_op_free(op);
 }

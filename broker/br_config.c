@@ -104,6 +104,8 @@ static const sm_config_key_t br_config_keys[] = {
      .doc = "bytes a follower fetch waits for"},
     {.name = "replica.socket.timeout.ms", .type = SM_CONFIG_INT32, .def = "30000",
      BR_CONFIG_I32(1), .doc = "follower fetch request timeout"},
+    {.name = "replica.fetch.backoff.ms", .type = SM_CONFIG_INT32, .def = "1000", BR_CONFIG_I32(1),
+     .doc = "a follower waits this long after a fetch error"},
     {.name = "replica.high.watermark.checkpoint.interval.ms", .type = SM_CONFIG_INT64,
      .def = "5000", BR_CONFIG_I64(1), .doc = "how often high watermarks are written"},
     {.name = "num.replica.fetchers", .type = SM_CONFIG_INT32, .def = "1", BR_CONFIG_I32(1),

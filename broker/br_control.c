@@ -24,8 +24,10 @@ struct br_control {
     br_metacache_t *metacache;
     const br_fileops_t *ops;
     br_partition_set_t *parts;
-    int64_t broker_epoch;     /* registration czxid; -1 while not registered */
-    int32_t controller_epoch; /* highest accepted; -1 before any */
+    int64_t broker_epoch;       /* registration czxid; -1 while not registered */
+    int32_t controller_epoch;   /* highest accepted; -1 before any */
+    br_control_part_fn on_part; /* the replica layer, told of every partition change */
+    void *on_part_arg;
 };
 
 /* A partition to delete after a full UpdateMetadata (names copied: the log manager's pointers
@@ -37,6 +39,26 @@ typedef struct br_control_stale {
 } br_control_stale_t;
 
 /* ---- life ---------------------------------------------------------------------------------- */
+
+/* Tells the replica layer about p (see br_control_set_listener). */
+static void br_control_notify(br_control_t *c, br_partition_t *p, br_control_part_event_t ev)
+{
+    if (c->on_part != NULL && p != NULL)
+        c->on_part(c->on_part_arg, p, ev);
+}
+
+/* Removes (topic, partition) after telling the replica layer. */
+static void br_control_remove(br_control_t *c, const char *topic, int32_t partition)
+{
+    br_control_notify(c, br_partition_get(c->parts, topic, partition), BR_CONTROL_PART_REMOVING);
+    br_partition_remove(c->parts, topic, partition);
+}
+
+void br_control_set_listener(br_control_t *c, br_control_part_fn fn, void *arg)
+{
+    c->on_part = fn;
+    c->on_part_arg = arg;
+}
 
 /* Loads the topic id recorded next to every log the manager opened. */
 static sm_err_t br_control_load(br_control_t *c, sm_errbuf_t *eb)
@@ -309,6 +331,16 @@ static void br_control_lai_partition(br_control_t *c, const char *topic, const s
                           (int)br_partition_leader_epoch(p));
         return;
     }
+    if (p != NULL && ps->leader_epoch == br_partition_leader_epoch(p) &&
+        ps->partition_epoch < br_partition_partition_epoch(p)) {
+        /* Same epoch, older partition state: an ISR change we already have (an AlterIsr
+         * answer) overtook it. Applying it would roll the ISR back. */
+        sm_log_info("LeaderAndIsr %s-%d: partition epoch %d is older than ours (%d); kept ours",
+                    topic, (int)part, (int)ps->partition_epoch,
+                    (int)br_partition_partition_epoch(p));
+        br_control_result(r, topic, part, BR_CONTROL_E_NONE, NULL);
+        return;
+    }
     if (p != NULL && !sm_uuid_is_zero(id) && !sm_uuid_is_zero(br_partition_topic_id(p)) &&
         !sm_uuid_eq(id, br_partition_topic_id(p))) {
         sm_uuid_format(br_partition_topic_id(p), have);
@@ -335,6 +367,7 @@ static void br_control_lai_partition(br_control_t *c, const char *topic, const s
         br_control_result(r, topic, part, br_control_storage_code(err), "%s", eb.msg);
         return;
     }
+    br_control_notify(c, p, BR_CONTROL_PART_CHANGED);
     if (st.leader == c->broker_id)
         (*n_leader)++;
     sm_log_debug("%s-%d: %s, leader %d, leader epoch %d", topic, (int)part,
@@ -431,7 +464,7 @@ static void br_control_delete_stale(br_control_t *c)
         err = br_logmgr_delete(c->logmgr, stale[i].topic, stale[i].partition, &eb);
         if (err != SM_OK && err != SM_ERR_NOT_FOUND)
             sm_log_error("%s", eb.msg);
-        br_partition_remove(c->parts, stale[i].topic, stale[i].partition);
+        br_control_remove(c, stale[i].topic, stale[i].partition);
         free(stale[i].topic);
     }
     free(stale);
@@ -485,13 +518,15 @@ static void br_control_stop_partition(br_control_t *c, const char *topic,
         return;
     }
     if (!del) {
-        if (p != NULL)
+        if (p != NULL) {
             br_partition_stop(p);
+            br_control_notify(c, p, BR_CONTROL_PART_CHANGED);
+        }
         sm_log_info("stopped %s-%d", topic, (int)part);
         br_control_result(r, topic, part, BR_CONTROL_E_NONE, NULL);
         return;
     }
-    br_partition_remove(c->parts, topic, part);
+    br_control_remove(c, topic, part);
     err = br_logmgr_delete(c->logmgr, topic, part, &eb);
     if (err != SM_OK && err != SM_ERR_NOT_FOUND) {
         sm_log_error("StopReplica %s-%d: %s", topic, (int)part, eb.msg);

@@ -99,6 +99,18 @@ sm_err_t br_control_new(const br_control_config_t *cfg, br_control_t **out, sm_e
 /* Frees the state (not the log manager nor the cache); accepts NULL. */
 void br_control_free(br_control_t *c);
 
+/* What the replica layer is told: a partition's state changed (LeaderAndIsr applied, or
+ * StopReplica made it NONE), or it is about to be removed (deleted; pointers die after). */
+typedef enum br_control_part_event {
+    BR_CONTROL_PART_CHANGED,
+    BR_CONTROL_PART_REMOVING,
+} br_control_part_event_t;
+
+typedef void (*br_control_part_fn)(void *arg, br_partition_t *p, br_control_part_event_t ev);
+
+/* Sets the one listener called, on the loop thread, for every partition change above. */
+void br_control_set_listener(br_control_t *c, br_control_part_fn fn, void *arg);
+
 /* The broker's current registration czxid, set by the server when it registers, -1 while it
  * is not registered (after a session expiry): requests are then refused (invariant 2). */
 void br_control_set_broker_epoch(br_control_t *c, int64_t epoch);

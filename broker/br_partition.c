@@ -24,6 +24,8 @@ struct br_partition {
     size_t n_isr;
     int32_t *replicas;
     size_t n_replicas;
+    void *ext;                /* the replica layer's state (br_replica) */
+    void (*ext_free)(void *); /* frees ext when the partition goes */
 };
 
 struct br_partition_set {
@@ -36,6 +38,8 @@ static void br_partition_free(br_partition_t *p)
 {
     if (p == NULL)
         return;
+    if (p->ext_free != NULL)
+        p->ext_free(p->ext);
     free(p->topic);
     free(p->isr);
     free(p->replicas);
@@ -197,6 +201,40 @@ sm_err_t br_partition_apply(br_partition_t *p, int32_t own_id, const br_partitio
     p->partition_epoch = st->partition_epoch;
     p->controller_epoch = st->controller_epoch;
     return SM_OK;
+}
+
+sm_err_t br_partition_set_isr(br_partition_t *p, const int32_t *isr, size_t n,
+                              int32_t partition_epoch)
+{
+    bool ok = true;
+    int32_t *copy = br_partition_ints(isr, n, &ok);
+
+    if (!ok)
+        return SM_ERR_NOMEM;
+    free(p->isr);
+    p->isr = copy;
+    p->n_isr = n;
+    p->partition_epoch = partition_epoch;
+    return SM_OK;
+}
+
+void br_partition_set_ext(br_partition_t *p, void *ext, void (*ext_free)(void *))
+{
+    p->ext = ext;
+    p->ext_free = ext_free;
+}
+
+void *br_partition_ext(const br_partition_t *p)
+{
+    return p->ext;
+}
+
+bool br_partition_in_isr(const br_partition_t *p, int32_t id)
+{
+    for (size_t i = 0; i < p->n_isr; i++)
+        if (p->isr[i] == id)
+            return true;
+    return false;
 }
 
 void br_partition_stop(br_partition_t *p)

@@ -2,9 +2,9 @@
  * br_partition: the broker's replica state of each partition it hosts -- what the controller
  * last decided for it (role, leader, leader epoch, ISR, replicas, partition epoch) and its topic
  * id -- and the `partition.metadata` file that keeps the topic id next to the log (Kafka's
- * KIP-516 format). The control handlers (br_control) change it; replication (a later issue)
- * will hang fetch state and high watermarks off it. The logs themselves belong to br_logmgr.
- * Loop thread only.
+ * KIP-516 format). The control handlers (br_control) change it; the replica layer (br_replica)
+ * hangs follower positions and the high watermark off it (br_partition_set_ext). The logs
+ * themselves belong to br_logmgr. Loop thread only.
  *
  * DESIGN NOTES
  *   Invariants
@@ -77,6 +77,19 @@ br_partition_t *br_partition_at(const br_partition_set_t *s, size_t i);
  * replicas (copied). The caller has checked the leader epoch. Returns SM_OK or SM_ERR_NOMEM
  * (the partition is then unchanged). */
 sm_err_t br_partition_apply(br_partition_t *p, int32_t own_id, const br_partition_state_t *st);
+
+/* An ISR change the controller accepted (AlterIsr answer): the new ISR (copied) and partition
+ * epoch; leader and leader epoch are unchanged. Returns SM_OK or SM_ERR_NOMEM (unchanged). */
+sm_err_t br_partition_set_isr(br_partition_t *p, const int32_t *isr, size_t n,
+                              int32_t partition_epoch);
+
+/* The replica layer's per-partition state: an owned pointer freed with ext_free when the
+ * partition is removed or the set freed (br_replica keeps follower positions here). */
+void br_partition_set_ext(br_partition_t *p, void *ext, void (*ext_free)(void *));
+void *br_partition_ext(const br_partition_t *p);
+
+/* Whether broker id is in the ISR. */
+bool br_partition_in_isr(const br_partition_t *p, int32_t id);
 
 /* StopReplica without delete: role NONE (the epoch is kept for later fencing). */
 void br_partition_stop(br_partition_t *p);

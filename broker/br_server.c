@@ -11,11 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker/br_api_coord.h"
 #include "broker/br_api_data.h"
 #include "broker/br_config.h"
 #include "broker/br_ctlclient.h"
 #include "broker/br_flusher.h"
 #include "broker/br_kafka.h"
+#include "broker/br_replica.h"
+#include "broker/br_topicconf.h"
 #include "broker/br_zkreg.h"
 #include "sm_log.h"
 #include "sm_rpc.h"
@@ -38,6 +41,8 @@ struct br_server {
     br_ctlclient_t *ctl;
     br_kafka_t *kafka;
     br_api_data_t *data;
+    br_topicconf_t *topicconf;
+    br_replica_t *replica;
     char adv_host[256];
     struct event *flush_ev, *ckpt_ev, *hw_ev, *retention_ev;
     int zk_connect_ms; /* effective zookeeper.connection.timeout.ms */
@@ -255,6 +260,8 @@ static void br_server_on_session(sm_zk_t *zk, sm_zk_event_t ev, void *arg)
     if (s->reg != NULL)
         br_zkreg_on_session(s->reg, ev);
     br_ctlclient_on_session(s->ctl, ev);
+    if (s->topicconf != NULL)
+        br_topicconf_on_session(s->topicconf, ev);
 }
 
 static sm_err_t br_server_start_zk(br_server_t *s, sm_errbuf_t *eb)
@@ -332,6 +339,8 @@ static sm_err_t br_server_start_kafka(br_server_t *s, sm_errbuf_t *eb)
     if (err == SM_OK)
         err = br_api_admin_register(s->kafka);
     if (err == SM_OK)
+        err = br_api_coord_register(s->kafka);
+    if (err == SM_OK)
         err = br_api_data_new(s->kafka, &s->data);
     if (err == SM_OK)
         err = br_api_data_register(s->data);
@@ -339,6 +348,38 @@ static sm_err_t br_server_start_kafka(br_server_t *s, sm_errbuf_t *eb)
         return sm_errbuf_set(eb, err, "cannot register the Kafka APIs");
     sm_log_info("Kafka listener on %s:%u (advertised %s:%u)", host[0] != '\0' ? host : "0.0.0.0",
                 (unsigned)br_kafka_port(s->kafka), s->adv_host, (unsigned)adv_port);
+    return SM_OK;
+}
+
+/* ---- replication --------------------------------------------------------------------------- */
+
+static sm_err_t br_server_start_replica(br_server_t *s, sm_errbuf_t *eb)
+{
+    br_replica_config_t rc = {
+        .base = s->base,
+        .broker_id = s->broker_id,
+        .logmgr = s->logmgr,
+        .control = s->control,
+        .metacache = s->metacache,
+        .ctlclient = s->ctl,
+        .purgatory = s->data->purgatory,
+        .lag_max_ms = sm_config_get_i64(s->cfg, "replica.lag.time.max.ms"),
+        .min_isr = sm_config_get_int(s->cfg, "min.insync.replicas"),
+        .fetch_wait_max_ms = sm_config_get_int(s->cfg, "replica.fetch.wait.max.ms"),
+        .fetch_min_bytes = sm_config_get_int(s->cfg, "replica.fetch.min.bytes"),
+        .fetch_max_bytes = sm_config_get_int(s->cfg, "replica.fetch.max.bytes"),
+        .fetch_response_max_bytes = sm_config_get_int(s->cfg, "replica.fetch.response.max.bytes"),
+        .fetch_backoff_ms = sm_config_get_int(s->cfg, "replica.fetch.backoff.ms"),
+        .socket_timeout_ms = sm_config_get_int(s->cfg, "replica.socket.timeout.ms"),
+    };
+    sm_err_t err = br_topicconf_new(s->zk, rc.min_isr, &s->topicconf);
+
+    rc.topicconf = s->topicconf;
+    if (err == SM_OK)
+        err = br_replica_new(&rc, &s->replica);
+    if (err != SM_OK)
+        return sm_errbuf_set(eb, err, "cannot start replication: %s", sm_err_str(err));
+    br_api_data_set_replica(s->data, s->replica);
     return SM_OK;
 }
 
@@ -366,6 +407,8 @@ sm_err_t br_server_new(struct event_base *base, const sm_config_t *cfg, br_serve
         err = br_server_start_zk(s, eb);
     if (err == SM_OK)
         err = br_server_start_kafka(s, eb);
+    if (err == SM_OK)
+        err = br_server_start_replica(s, eb);
     if (err != SM_OK) {
         br_server_free(s, false, NULL);
         return err;
@@ -387,7 +430,11 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
 
     if (s == NULL)
         return SM_OK;
-    /* Clients first: parked requests are dropped, forwarded ones released. */
+    /* Replication first (fetchers closed; AlterIsr completions that come later only free
+     * themselves), then clients: parked requests are dropped, forwarded ones released. */
+    if (s->data != NULL)
+        br_api_data_set_replica(s->data, NULL);
+    br_replica_free(s->replica);
     br_kafka_free(s->kafka);
     br_api_data_free(s->data); /* after the parked fetches were aborted */
     sm_rpc_server_free(s->rpc);
@@ -395,8 +442,9 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
     /* Closing the session removes the ephemeral registration at once. */
     sm_zk_free(s->zk);
     br_zkreg_free(s->reg);
-    /* After the session: every ZooKeeper callback naming it has run. */
+    /* After the session: every ZooKeeper callback naming them has run. */
     br_ctlclient_free(s->ctl);
+    br_topicconf_free(s->topicconf);
     if (registered)
         sm_log_info("deregistered broker %d", (int)s->broker_id);
     br_server_event_free(s->flush_ev);

@@ -110,6 +110,8 @@ const char *sm_kerr_name(sm_kerr_t code)
         return "UNSUPPORTED_COMPRESSION_TYPE";
     case SM_KERR_INVALID_RECORD:
         return "INVALID_RECORD";
+    case SM_KERR_INELIGIBLE_REPLICA:
+        return "INELIGIBLE_REPLICA";
     default:
         return "UNKNOWN_ERROR_CODE";
     }

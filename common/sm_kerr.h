@@ -65,6 +65,7 @@ enum {
     SM_KERR_UNKNOWN_LEADER_EPOCH = 75,
     SM_KERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
     SM_KERR_INVALID_RECORD = 87,
+    SM_KERR_INELIGIBLE_REPLICA = 107,
 };
 
 /* Kafka's upper-case name for code ("NOT_LEADER_OR_FOLLOWER"), static, never NULL; codes not

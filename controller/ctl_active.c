@@ -280,10 +280,11 @@ static void ctl_active_on_answer(void *arg, int32_t broker, uint64_t tag,
 
 /* ---- reconciliation ------------------------------------------------------------------------- */
 
+/* Queues LeaderAndIsr to p's live replicas (unless !lai) and UpdateMetadata to every broker. */
 static void ctl_active_tell(ctl_ctx_t *c, const ctl_topic_t *t, const ctl_partition_t *p,
-                            bool is_new)
+                            bool is_new, bool lai)
 {
-    for (size_t i = 0; i < p->n_replicas; i++) {
+    for (size_t i = 0; lai && i < p->n_replicas; i++) {
         if (ctl_model_broker_live(c->model, p->replicas[i]) &&
             ctl_batch_leader_and_isr(c->batch, p->replicas[i], t->name, p->index, is_new) != SM_OK)
             sm_log_error("out of memory queueing LeaderAndIsr for %s-%d", t->name, (int)p->index);
@@ -324,8 +325,8 @@ static void ctl_active_log_write(const char *topic, const ctl_partition_t *p, bo
     }
 }
 
-ctl_partition_t *ctl_active_written(ctl_ctx_t *c, const char *topic, int32_t partition,
-                                    sm_err_t err, const ctl_pstate_t *written)
+static ctl_partition_t *ctl_active_written_as(ctl_ctx_t *c, const char *topic, int32_t partition,
+                                              sm_err_t err, const ctl_pstate_t *written, bool lai)
 {
     ctl_topic_t *t = ctl_model_topic(c->model, topic);
     ctl_partition_t *p = ctl_model_partition(c->model, topic, partition);
@@ -339,7 +340,7 @@ ctl_partition_t *ctl_active_written(ctl_ctx_t *c, const char *topic, int32_t par
     old_leader = p->leader;
     if (err == SM_OK && ctl_model_state_set(p, written) == SM_OK) {
         ctl_active_log_write(topic, p, had_state, old_leader, written);
-        ctl_active_tell(c, t, p, !had_state);
+        ctl_active_tell(c, t, p, !had_state, lai || !had_state || old_leader != p->leader);
     } else if (err != SM_ERR_FENCED) {
         sm_log_info("state of %s-%d not written (%s); re-reading it", topic, (int)partition,
                     sm_err_str(err));
@@ -350,6 +351,18 @@ ctl_partition_t *ctl_active_written(ctl_ctx_t *c, const char *topic, int32_t par
         ctl_active_reconcile(c, t, p);
     }
     return err == SM_OK ? p : NULL;
+}
+
+ctl_partition_t *ctl_active_written(ctl_ctx_t *c, const char *topic, int32_t partition,
+                                    sm_err_t err, const ctl_pstate_t *written)
+{
+    return ctl_active_written_as(c, topic, partition, err, written, true);
+}
+
+ctl_partition_t *ctl_active_written_isr(ctl_ctx_t *c, const char *topic, int32_t partition,
+                                        sm_err_t err, const ctl_pstate_t *written)
+{
+    return ctl_active_written_as(c, topic, partition, err, written, false);
 }
 
 static void ctl_active_on_written(void *arg, const char *topic, int32_t partition, sm_err_t err,

@@ -58,6 +58,7 @@ enum {
     CTL_KERR_NOT_CONTROLLER = 41,
     CTL_KERR_INVALID_REQUEST = 42,
     CTL_KERR_STALE_BROKER_EPOCH = 77,
+    CTL_KERR_INELIGIBLE_REPLICA = 107,
     CTL_KERR_UNKNOWN_SERVER_ERROR = -1,
 };
 
@@ -157,6 +158,12 @@ void ctl_active_reconcile(ctl_ctx_t *c, ctl_topic_t *t, ctl_partition_t *p);
  * asks the mirror to re-read the node. Returns the partition when the write succeeded. */
 ctl_partition_t *ctl_active_written(ctl_ctx_t *c, const char *topic, int32_t partition,
                                     sm_err_t err, const ctl_pstate_t *written);
+
+/* The same for a leader's AlterIsr (an ISR-only change, the leader epoch kept): as Kafka's
+ * controller, only UpdateMetadata goes out -- the leader learns the state from the AlterIsr
+ * answer, and a LeaderAndIsr racing a later answer could roll the leader's ISR back. */
+ctl_partition_t *ctl_active_written_isr(ctl_ctx_t *c, const char *topic, int32_t partition,
+                                        sm_err_t err, const ctl_pstate_t *written);
 
 /* Schedules a flush of c->batch at the end of the loop iteration. */
 void ctl_active_schedule_flush(ctl_ctx_t *c);

@@ -102,3 +102,20 @@ bool ctl_elect_reconcile(const ctl_elect_state_t *cur, const int32_t *replicas, 
         *was_unclean = took_unclean;
     return changed;
 }
+
+ctl_elect_isr_verdict_t ctl_elect_check_isr(const int32_t *replicas, size_t n_replicas,
+                                            int32_t leader, const int32_t *isr, size_t n_isr,
+                                            ctl_elect_live_fn live, void *arg)
+{
+    if (n_isr == 0 || n_isr > CTL_MAX_REPLICAS || !ctl_elect_contains(isr, n_isr, leader))
+        return CTL_ELECT_ISR_INVALID;
+    for (size_t i = 0; i < n_isr; i++) {
+        if (!ctl_elect_contains(replicas, n_replicas, isr[i]) || ctl_elect_contains(isr, i, isr[i]))
+            return CTL_ELECT_ISR_INVALID;
+    }
+    for (size_t i = 0; i < n_isr; i++) {
+        if (!live(arg, isr[i]))
+            return CTL_ELECT_ISR_INELIGIBLE;
+    }
+    return CTL_ELECT_ISR_OK;
+}

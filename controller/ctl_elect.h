@@ -67,6 +67,20 @@ bool ctl_elect_reconcile(const ctl_elect_state_t *cur, const int32_t *replicas, 
                          bool unclean, ctl_elect_live_fn live, void *arg, ctl_elect_state_t *next,
                          bool *was_unclean);
 
+/* Verdict on an ISR proposed by a partition leader (AlterIsr). */
+typedef enum ctl_elect_isr_verdict {
+    CTL_ELECT_ISR_OK = 0,
+    CTL_ELECT_ISR_INVALID = 1,    /* empty, too long, a duplicate, a non-replica, or no leader */
+    CTL_ELECT_ISR_INELIGIBLE = 2, /* well-formed, but a member is not a live broker */
+} ctl_elect_isr_verdict_t;
+
+/* Checks a proposed ISR against the partition's replicas and leader: a non-empty set of
+ * distinct replicas (at most CTL_MAX_REPLICAS) that contains the leader, every member live
+ * (Kafka's INVALID_REQUEST and INELIGIBLE_REPLICA). */
+ctl_elect_isr_verdict_t ctl_elect_check_isr(const int32_t *replicas, size_t n_replicas,
+                                            int32_t leader, const int32_t *isr, size_t n_isr,
+                                            ctl_elect_live_fn live, void *arg);
+
 /* True when id is one of ids[0..n). */
 bool ctl_elect_contains(const int32_t *ids, size_t n, int32_t id);
 

@@ -4,11 +4,17 @@
  * checks and writes it. A proposal is refused when the sender's broker epoch is stale
  * (STALE_BROKER_EPOCH, 77, for the whole request), or per partition when the sender is not the
  * leader (NOT_LEADER_OR_FOLLOWER, 6), its leader epoch is not the current one
- * (FENCED_LEADER_EPOCH, 74), its partition epoch (the state znode version) is not the current
- * one or a controller write is in flight (INVALID_UPDATE_VERSION, 95), or the ISR is not a
- * non-empty set of live replicas containing the leader (INVALID_REQUEST, 42). An accepted
- * change keeps the leader and its epoch, is written under the epoch check, and the answer
- * carries the state now in ZooKeeper; every broker gets UpdateMetadata.
+ * (FENCED_LEADER_EPOCH, 74, when older; NOT_CONTROLLER, 41, when it or the partition epoch is
+ * newer than this controller knows), its partition epoch (the state znode version) is older
+ * or a controller write is in flight (INVALID_UPDATE_VERSION, 95), the ISR is not a
+ * non-empty set of replicas containing the leader (INVALID_REQUEST, 42), or one of its members
+ * is not a live broker (INELIGIBLE_REPLICA, 107). An accepted change keeps the leader and
+ * its epoch, is written under the epoch check, and the answer carries the state now in
+ * ZooKeeper (with the new partition epoch); every broker gets UpdateMetadata, and -- as in
+ * Kafka -- no LeaderAndIsr (ctl_active_written_isr). A proposal equal to the current ISR is
+ * answered with the current state whatever its partition epoch (a retry after a lost answer);
+ * any other proposal from an older partition epoch gets INVALID_UPDATE_VERSION and a
+ * LeaderAndIsr with the current state, so the leader cannot stay stuck on a stale epoch.
  */
 #include "controller/ctl_ctx.h"
 
@@ -145,7 +151,7 @@ static void ctl_isr_on_written(void *arg, const char *topic, int32_t partition, 
     ctl_isr_write_t *w = arg;
     ctl_isr_req_t *q = w->q;
     ctl_isr_item_t *it = &q->items[w->index];
-    ctl_partition_t *p = ctl_active_written(q->c, topic, partition, err, written);
+    ctl_partition_t *p = ctl_active_written_isr(q->c, topic, partition, err, written);
 
     free(w);
     if (p != NULL) {
@@ -164,65 +170,92 @@ static void ctl_isr_on_written(void *arg, const char *topic, int32_t partition, 
         ctl_isr_answer(q);
 }
 
-/* The ISR proposal ap for p is acceptable: non-empty, live replicas, distinct, with the
- * leader. */
-static bool ctl_isr_valid(const ctl_ctx_t *c, const ctl_partition_t *p,
-                          const Samsa__AlterIsrPartition *ap)
+static bool ctl_isr_live(void *arg, int32_t id)
 {
-    if (ap->n_new_isr == 0 || ap->n_new_isr > CTL_MAX_REPLICAS ||
-        !ctl_elect_contains(ap->new_isr, ap->n_new_isr, p->leader))
-        return false;
-    for (size_t i = 0; i < ap->n_new_isr; i++) {
-        if (!ctl_elect_contains(p->replicas, p->n_replicas, ap->new_isr[i]) ||
-            !ctl_model_broker_live(c->model, ap->new_isr[i]) ||
-            ctl_elect_contains(ap->new_isr, i, ap->new_isr[i]))
-            return false;
-    }
-    return true;
+    return ctl_model_broker_live(arg, id);
 }
 
-/* Checks one proposal; starts its write when it changes something. */
+/* Checks the ISR proposal ap for p (ctl_elect_check_isr): INVALID_REQUEST when it is not a set
+ * of replicas containing the leader, INELIGIBLE_REPLICA when a member is not a live broker (as
+ * KafkaController.tryProcessAlterPartition answers). Returns the code and sets *msg. */
+static int32_t ctl_isr_check(const ctl_ctx_t *c, const ctl_partition_t *p,
+                             const Samsa__AlterIsrPartition *ap, const char **msg)
+{
+    switch (ctl_elect_check_isr(p->replicas, p->n_replicas, p->leader, ap->new_isr, ap->n_new_isr,
+                                ctl_isr_live, c->model)) {
+    case CTL_ELECT_ISR_OK:
+        *msg = NULL;
+        return CTL_KERR_NONE;
+    case CTL_ELECT_ISR_INELIGIBLE:
+        *msg = "a member of the new ISR is not a live broker";
+        return CTL_KERR_INELIGIBLE_REPLICA;
+    default:
+        *msg = "the new ISR is not a set of replicas containing the leader";
+        return CTL_KERR_INVALID_REQUEST;
+    }
+}
+
+/* Starts the write of proposal ap (checked) for p. */
+static void ctl_isr_write(ctl_isr_req_t *q, ctl_partition_t *p, const char *topic,
+                          const Samsa__AlterIsrPartition *ap, ctl_isr_item_t *it)
+{
+    ctl_ctx_t *c = q->c;
+    ctl_isr_write_t *w = malloc(sizeof(*w));
+    ctl_pstate_t st = {.leader = p->leader,
+                       .leader_epoch = p->leader_epoch,
+                       .controller_epoch = c->epoch,
+                       .recovery = p->recovery,
+                       .isr = ap->new_isr,
+                       .n_isr = ap->n_new_isr};
+
+    if (w == NULL) {
+        it->code = CTL_KERR_UNKNOWN_SERVER_ERROR, it->msg = "out of memory";
+        return;
+    }
+    *w = (ctl_isr_write_t){q, (size_t)(it - q->items)};
+    if (ctl_zkw_state(c->zkw, topic, p->index, &st, p->zk_version, ctl_isr_on_written, w) !=
+        SM_OK) {
+        free(w);
+        it->code = CTL_KERR_UNKNOWN_SERVER_ERROR, it->msg = "cannot write the state";
+        return;
+    }
+    p->flags |= CTL_PF_BUSY;
+    q->writes++;
+}
+
+/* Checks one proposal; starts its write when it changes something. The order of the checks
+ * is KafkaController.tryProcessAlterPartition's. */
 static void ctl_isr_one(ctl_isr_req_t *q, int32_t sender, const char *topic,
                         const Samsa__AlterIsrPartition *ap, ctl_isr_item_t *it)
 {
     ctl_ctx_t *c = q->c;
     ctl_partition_t *p = ctl_model_partition(c->model, topic, ap->partition);
-    ctl_pstate_t st;
-    ctl_isr_write_t *w;
 
     it->partition = ap->partition;
     if (p == NULL || !p->has_state || ctl_model_deletion_has(c->model, topic)) {
         it->code = CTL_KERR_UNKNOWN_TOPIC, it->msg = "unknown partition";
     } else if (p->leader != sender) {
         it->code = CTL_KERR_NOT_LEADER, it->msg = "the sender does not lead this partition";
-    } else if (ap->leader_epoch != p->leader_epoch) {
+    } else if (ap->leader_epoch < p->leader_epoch) {
         it->code = CTL_KERR_FENCED_LEADER_EPOCH, it->msg = "stale leader epoch";
-    } else if (ap->partition_epoch != p->zk_version || (p->flags & CTL_PF_BUSY) != 0) {
-        it->code = CTL_KERR_INVALID_UPDATE_VERSION, it->msg = "stale partition epoch";
-    } else if (!ctl_isr_valid(c, p, ap)) {
-        it->code = CTL_KERR_INVALID_REQUEST, it->msg = "the new ISR is not a set of live "
-                                                       "replicas containing the leader";
+    } else if (ap->leader_epoch > p->leader_epoch || ap->partition_epoch > p->zk_version) {
+        /* Epochs this controller has not seen: a newer controller wrote them. */
+        it->code = CTL_KERR_NOT_CONTROLLER, it->msg = "the controller's view is behind";
+    } else if ((p->flags & CTL_PF_BUSY) != 0) {
+        it->code = CTL_KERR_INVALID_UPDATE_VERSION, it->msg = "a controller write is in flight";
     } else if (p->n_isr == ap->n_new_isr &&
                memcmp(p->isr, ap->new_isr, ap->n_new_isr * sizeof(*ap->new_isr)) == 0) {
+        /* Already applied (a retry after a lost answer): the current state, whatever the
+         * partition epoch the leader had. */
         ctl_isr_set_state(it, p);
-    } else if ((w = malloc(sizeof(*w))) == NULL) {
-        it->code = CTL_KERR_UNKNOWN_SERVER_ERROR, it->msg = "out of memory";
-    } else {
-        *w = (ctl_isr_write_t){q, (size_t)(it - q->items)};
-        st = (ctl_pstate_t){.leader = p->leader,
-                            .leader_epoch = p->leader_epoch,
-                            .controller_epoch = c->epoch,
-                            .recovery = p->recovery,
-                            .isr = ap->new_isr,
-                            .n_isr = ap->n_new_isr};
-        if (ctl_zkw_state(c->zkw, topic, p->index, &st, p->zk_version, ctl_isr_on_written, w) ==
-            SM_OK) {
-            p->flags |= CTL_PF_BUSY;
-            q->writes++;
-        } else {
-            free(w);
-            it->code = CTL_KERR_UNKNOWN_SERVER_ERROR, it->msg = "cannot write the state";
-        }
+    } else if (ap->partition_epoch != p->zk_version) {
+        it->code = CTL_KERR_INVALID_UPDATE_VERSION, it->msg = "stale partition epoch";
+        /* The leader missed a change (an answer lost after the write): without a LeaderAndIsr
+         * it would propose from the stale epoch forever (Kafka's stuck ISR, section 10). */
+        if (ctl_batch_leader_and_isr(c->batch, sender, topic, p->index, false) == SM_OK)
+            ctl_active_schedule_flush(c);
+    } else if ((it->code = ctl_isr_check(c, p, ap, &it->msg)) == CTL_KERR_NONE) {
+        ctl_isr_write(q, p, topic, ap, it);
     }
 }
 

@@ -131,6 +131,19 @@ bool adm_topics_partition_shown(const adm_topic_t *t, size_t i, const adm_topics
     return true;
 }
 
+bool adm_topics_filtered_out(const adm_topic_t *t, const adm_topics_filter_t *f)
+{
+    size_t n = t->assign != NULL ? t->assign->n_partitions : 0;
+
+    if (f == NULL || (!f->under_replicated && !f->unavailable))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (adm_topics_partition_shown(t, i, f))
+            return false;
+    }
+    return true;
+}
+
 static void adm_topics_id_text(const adm_topic_t *t, char out[SM_UUID_STR_SIZE])
 {
     sm_uuid_t u;
@@ -349,6 +362,10 @@ static int adm_topics_describe_names(const adm_args_t *a, sm_zk_sync_t *zs, char
             adm_topics_deinit(&t);
             adm_out_fail("%s", eb.msg);
             goto out;
+        }
+        if (!one_topic && adm_topics_filtered_out(&t, f)) {
+            adm_topics_deinit(&t);
+            continue;
         }
         if (a->json) {
             adm_topics_json(&j, &t, f);

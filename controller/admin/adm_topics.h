@@ -57,6 +57,10 @@ void adm_topics_sort(adm_topic_t *t);
 /* True when partition i passes f. */
 bool adm_topics_partition_shown(const adm_topic_t *t, size_t i, const adm_topics_filter_t *f);
 
+/* True when f restricts anything (under_replicated or unavailable) and no partition of t passes
+ * it: a describe of every topic leaves such a topic out, so a healthy cluster lists nothing. */
+bool adm_topics_filtered_out(const adm_topic_t *t, const adm_topics_filter_t *f);
+
 /* Writes DESIGN.md's describe object:
  *   {"topic": "T", "topic_id": "...", "partitions": [{"partition": 0, "leader": 1,
  *    "leader_epoch": 0, "replicas": [1, 2, 3], "isr": [1, 2, 3]}]}

@@ -1,17 +1,20 @@
 /*
  * fuzz_kafka_request: libFuzzer target for the broker's Kafka request decoders: the request
- * header (broker/br_kheader.c), the Produce, Fetch and ListOffsets bodies (broker/br_kcodec_*.c)
- * and the Metadata body (broker/br_api_info.h), followed by what a handler does with a decoded
- * request: Produce record sets through br_batch_validate_set, and the responses encoded back with
- * the writer.
+ * header (broker/br_kheader.c), the Produce, Fetch, ListOffsets and OffsetForLeaderEpoch bodies
+ * (broker/br_kcodec_*.c) and the Metadata body (broker/br_api_info.h), followed by what a handler
+ * does with a decoded request: Produce record sets through br_batch_validate_set, and the
+ * responses encoded back with the writer. A follower decodes its leader's answers, so the
+ * client-side decoders of FetchResponse and OffsetForLeaderEpochResponse are fuzzed too.
  *
  * The input is one request frame without its 4-byte size, as the listener hands it over:
  *
  *   api_key int16 | api_version int16 | correlation_id int32 | client_id | [tags] | body
  *
  * The header is read as v2 (flexible) when the first byte of the correlation id is odd, else
- * v1, so both header forms are covered whatever the api. api_key & 3 picks the decoder: 0
- * Produce, 1 Fetch, 2 ListOffsets, 3 Metadata (Kafka's own keys 0-3); the version is folded into
+ * v1, so both header forms are covered whatever the api. api_key & 7 picks the decoder: 0
+ * Produce, 1 Fetch, 2 ListOffsets, 3 and 7 Metadata (Kafka's own keys 0-3), 4
+ * OffsetForLeaderEpoch request, 5 its response, 6 FetchResponse (the body is then read as the
+ * response the follower gets); the version is folded into
  * the decoder's range so that most inputs reach a body decoder. A Produce partition whose records
  * start with byte 0xff at offset 16 (never a valid magic) is first copied and given a correct
  * CRC-32C and magic 2, so the validator's later checks are reached too. The bytes are copied to an
@@ -25,7 +28,9 @@
  */
 #include "broker/br_api_info.h"
 #include "broker/br_batch.h"
+#include "broker/br_kcodec_epoch.h"
 #include "broker/br_kcodec_fetch.h"
+#include "broker/br_kcodec_fetchc.h"
 #include "broker/br_kcodec_listoffsets.h"
 #include "broker/br_kcodec_produce.h"
 #include "broker/br_kheader.h"
@@ -207,6 +212,72 @@ static void fuzz_metadata(sm_reader_t *r, int16_t version, const uint8_t *buf, s
     br_api_metadata_req_deinit(&req);
 }
 
+static void fuzz_epoch_request(sm_reader_t *r, int16_t version, const uint8_t *buf, size_t len)
+{
+    br_kcodec_epoch_req_t req;
+    sm_writer_t w;
+
+    memset(&req, 0, sizeof(req));
+    if (br_kcodec_epoch_req_decode(r, version, &req) != SM_OK) {
+        FUZZ_CHECK(req.n_topics == 0);
+        br_kcodec_epoch_req_deinit(&req);
+        return;
+    }
+    FUZZ_CHECK(sm_reader_remaining(r) == 0);
+    for (int32_t t = 0; t < req.n_topics; t++)
+        fuzz_inside(buf, len, req.topics[t].name.ptr, req.topics[t].name.len);
+    sm_writer_init(&w, 64);
+    br_kcodec_epoch_req_encode(&w, &req);
+    sm_writer_deinit(&w);
+    br_kcodec_epoch_req_deinit(&req);
+}
+
+static void fuzz_epoch_response(sm_reader_t *r, int16_t version, const uint8_t *buf, size_t len)
+{
+    br_kcodec_epoch_resp_t resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (br_kcodec_epoch_resp_decode(r, version, &resp) != SM_OK) {
+        FUZZ_CHECK(resp.n_topics == 0);
+        br_kcodec_epoch_resp_deinit(&resp);
+        return;
+    }
+    FUZZ_CHECK(sm_reader_remaining(r) == 0);
+    for (int32_t t = 0; t < resp.n_topics; t++)
+        fuzz_inside(buf, len, resp.topics[t].name.ptr, resp.topics[t].name.len);
+    br_kcodec_epoch_resp_deinit(&resp);
+}
+
+static void fuzz_fetch_response(sm_reader_t *r, int16_t version, const uint8_t *buf, size_t len)
+{
+    br_kcodec_fetchc_resp_t resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (br_kcodec_fetchc_decode_response(r, version, &resp) != SM_OK) {
+        FUZZ_CHECK(resp.n_topics == 0);
+        br_kcodec_fetchc_resp_deinit(&resp);
+        return;
+    }
+    FUZZ_CHECK(sm_reader_remaining(r) == 0);
+    for (int32_t t = 0; t < resp.n_topics; t++) {
+        fuzz_inside(buf, len, resp.topics[t].name.ptr, resp.topics[t].name.len);
+        for (int32_t p = 0; p < resp.topics[t].n_parts; p++) {
+            const br_kcodec_fetchc_part_t *fp = &resp.topics[t].parts[p];
+            br_batch_limits_t lim = {.skip_record_walk = true, .allow_partial_tail = true};
+            br_batch_verdict_t v;
+            br_batch_set_t set;
+
+            if (fp->records.len <= 0)
+                continue;
+            fuzz_inside(buf, len, fp->records.ptr, fp->records.len);
+            br_batch_set_init(&set); /* what the follower does with them */
+            (void)br_batch_validate_set(fp->records.ptr, (size_t)fp->records.len, &lim, &set, &v);
+            br_batch_set_deinit(&set);
+        }
+    }
+    br_kcodec_fetchc_resp_deinit(&resp);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *buf = malloc(size == 0 ? 1 : size);
@@ -227,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_inside(buf, size, h.client_id.ptr, h.client_id.len);
     FUZZ_CHECK(br_kheader_response(out, h.correlation_id, h.flexible, sm_reader_remaining(&r)) >=
                8);
-    switch (h.api_key & 3) {
+    switch (h.api_key & 7) {
     case 0:
         fuzz_produce(
             &r,
@@ -244,6 +315,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           fuzz_fold(h.api_version, BR_KCODEC_LISTOFFSETS_MIN_VERSION,
                                     BR_KCODEC_LISTOFFSETS_MAX_VERSION),
                           buf, size);
+        break;
+    case 4:
+        fuzz_epoch_request(&r, fuzz_fold(h.api_version, 0, 4), buf, size);
+        break;
+    case 5:
+        fuzz_epoch_response(&r, fuzz_fold(h.api_version, 0, 4), buf, size);
+        break;
+    case 6:
+        fuzz_fetch_response(
+            &r, fuzz_fold(h.api_version, BR_KCODEC_FETCH_MIN_VERSION, BR_KCODEC_FETCH_MAX_VERSION),
+            buf, size);
         break;
     default:
         fuzz_metadata(&r, fuzz_fold(h.api_version, 0, 8), buf, size);

@@ -11,6 +11,13 @@
 #      (produced in order) increase too -- the order of each key is kept; a key lives in one
 #      partition
 #   e. the messages are spread over all 6 partitions
+#   f. the batches are really compressed with the codec asked for, read from the segment files
+#      of every replica (attributes & 7: none 0, gzip 1, snappy 2, lz4 3, zstd 4): no batch
+#      carries another codec, and at most 5% of the records sit in uncompressed batches --
+#      librdkafka sends a batch uncompressed when compressing does not shrink it (a lone short
+#      record), and sends EVERY batch uncompressed for a codec it believes the broker lacks
+#      ("Broker does not support compression type lz4": lz4 needs FindCoordinator v0 in
+#      ApiVersions), which a-e cannot see.
 # RT_N scales the count (e.g. RT_N=20000 on a slow machine); RT_CODECS picks the codecs.
 source "$(dirname "$0")/lib.sh"
 it_init
@@ -35,6 +42,44 @@ awk -v n="$N" 'BEGIN {
     }
 }' >"$T/in.txt"
 sed 's/:/\t/' "$T/in.txt" | LC_ALL=C sort >"$T/in.sorted"
+
+# codec_bits CODEC: the attribute bits Kafka gives CODEC.
+codec_bits() {
+    case $1 in
+    none) echo 0 ;; gzip) echo 1 ;; snappy) echo 2 ;; lz4) echo 3 ;; zstd) echo 4 ;; *) echo 7 ;;
+    esac
+}
+
+# batch_codecs TOPIC BITS: "B R RAW OTHER" over the segment files of every replica of TOPIC: B
+# batches holding R records, RAW of those records in uncompressed batches (attributes & 7 = 0)
+# while BITS is not 0, and OTHER batches compressed with a codec other than BITS. Batch header
+# (big-endian): 0 baseOffset int64 | 8 batchLength int32 | 16 magic int8 | 21 attributes int16
+# | ... | 57 recordCount int32; the next batch starts 12 + batchLength further on. A header that
+# does not fit, a batchLength below the v2 minimum (49) or a magic other than 2 ends the file.
+batch_codecs() {
+    local f size pos len cnt c i nb=0 nr=0 raw=0 other=0
+    local -a h
+    for f in "$CL_DIR"/broker-*/data/"$1"-*/*.log; do
+        [ -f "$f" ] || continue
+        size=$(stat -c %s "$f")
+        pos=0
+        for ((i = 0; i < 200000 && pos + 61 <= size; i++)); do
+            read -r -a h <<<"$(od -An -tu1 -v -j "$pos" -N 61 "$f" | tr '\n' ' ')"
+            [ "${#h[@]}" -eq 61 ] || break
+            len=$((h[8] << 24 | h[9] << 16 | h[10] << 8 | h[11]))
+            if [ "$len" -lt 49 ] || [ "${h[16]}" -ne 2 ]; then break; fi
+            cnt=$((h[57] << 24 | h[58] << 16 | h[59] << 8 | h[60]))
+            c=$((h[22] & 7))
+            nb=$((nb + 1))
+            nr=$((nr + cnt))
+            if [ "$c" -ne "$2" ]; then
+                if [ "$c" -eq 0 ]; then raw=$((raw + cnt)); else other=$((other + 1)); fi
+            fi
+            pos=$((pos + 12 + len))
+        done
+    done
+    echo "$nb $nr $raw $other"
+}
 
 for codec in $CODECS; do
     topic=rt-$codec
@@ -77,5 +122,9 @@ for codec in $CODECS; do
         [ "$obad" -eq 0 ]
     check "$codec: each key lives in one partition ($osplit moved)" [ "$osplit" -eq 0 ]
     check "$codec: messages landed in all $NP partitions ($oparts)" [ "$oparts" -eq $NP ]
+    bits=$(codec_bits "$codec")
+    read -r nb nr nraw nother <<<"$(batch_codecs "$topic" "$bits")"
+    check "$codec: $nb batches on disk ($nr records) carry codec bits $bits ($nraw records uncompressed, $nother batches of another codec)" \
+        [ "$nb" -gt 0 -a "$nother" -eq 0 -a $((nraw * 20)) -le "$nr" ]
     rm -f "$T/out-$codec.txt" "$T/out-$codec.sorted"
 done

@@ -6,9 +6,9 @@
 # linger.ms 2000) sends 5 compressible records with CreateTime timestamps B, B+100, ... B+400
 # into its own partition of a 4-partition topic, in one batch. Then, per partition:
 #   a. the 5 records read back, and the segment file starts with one batch of 5 records
-#      carrying the codec's attribute bits. lz4 is skipped when librdkafka sent it uncompressed
-#      ("Broker does not support compression type lz4": librdkafka ties its lz4 feature to
-#      FindCoordinator in ApiVersions, which Samsa does not serve yet).
+#      carrying the codec's attribute bits -- lz4 included: librdkafka ties its lz4 feature to
+#      FindCoordinator v0 in ApiVersions and would otherwise send that batch uncompressed
+#      ("Broker does not support compression type lz4").
 #   b. B+300 answers offset 3 and B+150 answers offset 2 -- records inside the batch, not its
 #      base offset 0
 #   c. B and anything before it answer 0; B+401 answers -1 or 5 (no such record)
@@ -66,10 +66,6 @@ for p in 0 1 2 3; do
     seg=$CL_DIR/broker-1/data/z-$p/00000000000000000000.log
     attrs=$(be_int "$seg" 21 2)
     count=$(be_int "$seg" 57 4)
-    if [ "$c" = lz4 ] && [ "$count" = 5 ] && [ "$attrs" = 0 ]; then
-        echo "# skipped lz4: librdkafka sent the batch uncompressed (no FindCoordinator in ApiVersions)"
-        continue
-    fi
     check "$c: the segment starts with one batch of 5 records, codec bits $((p + 1)) (count $count, attributes $attrs)" \
         [ "$count" = 5 -a "$((attrs & 7))" = $((p + 1)) ]
     expect "$p" "$c batch: the 4th record's timestamp" $((B + 300)) 3

@@ -298,6 +298,39 @@ Test(adm_topics, unavailable_filter_counts_dead_leaders_as_unavailable)
     cr_assert_not(adm_topics_partition_shown(&f.t, 1, &filt)); /* liveness unknown */
 }
 
+Test(adm_topics, under_replicated_filter_skips_a_full_isr_in_any_order)
+{
+    fixture_t f;
+    adm_topics_filter_t filt = {.under_replicated = true};
+
+    fixture_init(&f);
+    f.isr0[0] = 3;
+    f.isr0[2] = 1; /* [3, 2, 1]: every replica, not in assignment order */
+    cr_assert_not(adm_topics_partition_shown(&f.t, 0, &filt));
+    cr_assert(adm_topics_partition_shown(&f.t, 1, &filt));
+}
+
+Test(adm_topics, topic_without_a_matching_partition_is_filtered_out)
+{
+    fixture_t f;
+    int32_t live[] = {1, 2, 3};
+    adm_topics_filter_t under = {.under_replicated = true};
+    adm_topics_filter_t unavail = {.unavailable = true, .live = live, .n_live = 3};
+
+    fixture_init(&f);
+    cr_assert_not(adm_topics_filtered_out(&f.t, NULL));
+    cr_assert_not(adm_topics_filtered_out(&f.t, &under));
+    cr_assert_not(adm_topics_filtered_out(&f.t, &unavail)); /* partition 2 has no leader */
+    f.ta.n_partitions = 2;                                  /* drop partition 2 */
+    cr_assert(adm_topics_filtered_out(&f.t, &unavail));
+    f.ps1.n_isr = 0;
+    f.isr0[0] = 1;
+    cr_assert_not(adm_topics_filtered_out(&f.t, &under));
+    f.ta.n_partitions = 1; /* only partition 0, whose ISR is full */
+    cr_assert(adm_topics_filtered_out(&f.t, &under));
+    cr_assert_not(adm_topics_filtered_out(&f.t, &(adm_topics_filter_t){0}));
+}
+
 Test(adm_topics, describe_table_shows_none_for_a_missing_leader)
 {
     fixture_t f;

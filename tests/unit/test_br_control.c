@@ -568,3 +568,25 @@ Test(br_control, new_leader_epoch_starts_at_the_log_end)
     cr_assert_eq(br_epoch_count(br_logmgr_epochs(lm, "A", 0)), 1,
                  "epochs without writes replace each other at the same start offset");
 }
+
+Test(br_control, same_epoch_with_an_older_partition_epoch_keeps_the_newer_isr)
+{
+    br_partition_t *p;
+    size_t n;
+    const int32_t isr1[] = {ME};
+
+    make_a0();
+    p = br_partition_get(br_control_partitions(ctl), "A", 0);
+    /* An AlterIsr answer moved the ISR to {ME} at partition epoch 7 ... */
+    cr_assert_eq(br_partition_set_isr(p, isr1, 1, 7), SM_OK);
+    /* ... and a LeaderAndIsr of the same leader epoch but partition epoch 5 arrives late. */
+    lai_begin(2, EPOCH, "A", TOPIC_A);
+    lai_part(0, ME, br_partition_leader_epoch(p), ME, 2);
+    lai_ps[0].has_partition_epoch = true;
+    lai_ps[0].partition_epoch = 5;
+    handle();
+    cr_assert_eq(lai_part_code(0), 0);
+    cr_assert_eq(br_partition_partition_epoch(p), 7);
+    cr_assert_eq(br_partition_isr(p, &n)[0], ME);
+    cr_assert_eq(n, 1, "the ISR was not rolled back to {ME, 2}");
+}

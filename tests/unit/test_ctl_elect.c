@@ -180,3 +180,88 @@ Test(ctl_elect, isr_shrink_with_all_members_dead_keeps_the_old_leader)
     cr_expect_eq(next.leader, -1);
     expect_isr(&next, (const int32_t[]){2}, 1);
 }
+
+Test(ctl_elect, clean_election_skips_a_live_replica_outside_the_isr)
+{
+    const int32_t replicas[] = {3, 1, 2};
+    ctl_elect_state_t cur = state(1, 2, (const int32_t[]){1, 2}, 2), next;
+    uint32_t live = LIVE(2, 3);
+    bool unclean = true;
+
+    /* 3 comes first in assignment order and is live, but it is not in sync. */
+    cr_assert(ctl_elect_reconcile(&cur, replicas, 3, false, live_mask, &live, &next, &unclean));
+    cr_expect_not(unclean);
+    cr_expect_eq(next.leader, 2);
+    cr_expect_eq(next.leader_epoch, 3);
+    expect_isr(&next, (const int32_t[]){2}, 1);
+}
+
+Test(ctl_elect, unclean_is_not_used_while_an_isr_member_is_live)
+{
+    const int32_t replicas[] = {3, 1, 2};
+    ctl_elect_state_t cur = state(1, 2, (const int32_t[]){1, 2}, 2), next;
+    uint32_t live = LIVE(2, 3);
+    bool unclean = true;
+
+    cr_assert(ctl_elect_reconcile(&cur, replicas, 3, true, live_mask, &live, &next, &unclean));
+    cr_expect_not(unclean);
+    cr_expect_eq(next.leader, 2);
+}
+
+/* What a controller that took over during a broker failure finds in its model: the leader and
+ * one follower died together. One reconcile both elects and drops the dead follower. */
+Test(ctl_elect, failover_with_dead_leader_and_dead_follower_elects_and_shrinks_at_once)
+{
+    const int32_t replicas[] = {1, 2, 3, 4};
+    ctl_elect_state_t cur = state(1, 6, (const int32_t[]){1, 2, 3, 4}, 4), next, again;
+    uint32_t live = LIVE(3, 4);
+
+    cr_assert(ctl_elect_reconcile(&cur, replicas, 4, false, live_mask, &live, &next, NULL));
+    cr_expect_eq(next.leader, 3);
+    cr_expect_eq(next.leader_epoch, 7);
+    expect_isr(&next, (const int32_t[]){3, 4}, 2);
+    cr_expect_not(ctl_elect_reconcile(&next, replicas, 4, false, live_mask, &live, &again, NULL));
+}
+
+Test(ctl_elect, isr_proposal_of_live_replicas_with_the_leader_is_accepted)
+{
+    const int32_t replicas[] = {1, 2, 3};
+    uint32_t live = LIVE(1, 2, 3);
+
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 2, (const int32_t[]){2, 3}, 2, live_mask, &live),
+                 CTL_ELECT_ISR_OK);
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 2, (const int32_t[]){2}, 1, live_mask, &live),
+                 CTL_ELECT_ISR_OK);
+    cr_expect_eq(
+        ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){3, 2, 1}, 3, live_mask, &live),
+        CTL_ELECT_ISR_OK);
+}
+
+Test(ctl_elect, isr_proposal_that_is_not_a_set_of_replicas_with_the_leader_is_invalid)
+{
+    const int32_t replicas[] = {1, 2, 3};
+    uint32_t live = LIVE(1, 2, 3, 4);
+
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 1, NULL, 0, live_mask, &live),
+                 CTL_ELECT_ISR_INVALID);
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){2, 3}, 2, live_mask, &live),
+                 CTL_ELECT_ISR_INVALID);
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){1, 4}, 2, live_mask, &live),
+                 CTL_ELECT_ISR_INVALID);
+    cr_expect_eq(
+        ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){1, 2, 1}, 3, live_mask, &live),
+        CTL_ELECT_ISR_INVALID);
+}
+
+Test(ctl_elect, isr_proposal_with_a_dead_broker_is_ineligible)
+{
+    const int32_t replicas[] = {1, 2, 3};
+    uint32_t live = LIVE(1, 2);
+
+    cr_expect_eq(
+        ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){1, 2, 3}, 3, live_mask, &live),
+        CTL_ELECT_ISR_INELIGIBLE);
+    /* A structural error is reported before liveness. */
+    cr_expect_eq(ctl_elect_check_isr(replicas, 3, 1, (const int32_t[]){3, 3}, 2, live_mask, &live),
+                 CTL_ELECT_ISR_INVALID);
+}
