@@ -216,8 +216,10 @@ static void br_api_fetch_follower(br_api_fetch_op_t *op)
             continue;
         for (int32_t j = 0; j < op->fr.topics[t].n_parts; j++) {
             const br_kcodec_fetch_part_t *fp = &op->fr.topics[t].parts[j];
-            sm_kerr_t e = br_replica_follower_fetch(op->d->replica, op->names[t], fp->partition,
-                                                    op->fr.replica_id, fp->fetch_offset, now);
+            int32_t epoch = op->fr.version >= 9 ? fp->current_leader_epoch : -1;
+            sm_kerr_t e =
+                br_replica_follower_fetch(op->d->replica, op->names[t], fp->partition,
+                                          op->fr.replica_id, epoch, fp->fetch_offset, now);
             if (e != SM_KERR_NONE)
                 sm_log_debug("fetch %s-%d from replica %d: %s", op->names[t], (int)fp->partition,
                              (int)op->fr.replica_id, sm_kerr_name(e));

@@ -395,7 +395,8 @@ static void br_replica_on_tick(evutil_socket_t fd, short what, void *arg)
 /* ---- follower fetches ---------------------------------------------------------------------- */
 
 sm_kerr_t br_replica_follower_fetch(br_replica_t *rm, const char *topic, int32_t partition,
-                                    int32_t replica_id, int64_t fetch_offset, int64_t now_ms)
+                                    int32_t replica_id, int32_t leader_epoch, int64_t fetch_offset,
+                                    int64_t now_ms)
 {
     br_partition_t *p;
     br_replica_part_t *rp = br_replica_led(rm, topic, partition, &p);
@@ -404,6 +405,11 @@ sm_kerr_t br_replica_follower_fetch(br_replica_t *rm, const char *topic, int32_t
 
     if (rp == NULL)
         return SM_KERR_NOT_LEADER_OR_FOLLOWER;
+    /* Only a follower that truncated against THIS leader epoch has a log that is a prefix of
+     * ours: a fetch naming another epoch says nothing about our records (it is fenced). */
+    if (leader_epoch != br_partition_leader_epoch(p))
+        return leader_epoch < br_partition_leader_epoch(p) ? SM_KERR_FENCED_LEADER_EPOCH
+                                                           : SM_KERR_UNKNOWN_LEADER_EPOCH;
     f = br_replica_follower(rp, replica_id);
     log = br_logmgr_get(rm->cfg.logmgr, topic, partition);
     if (f == NULL)

@@ -92,11 +92,14 @@ void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event
 int64_t br_replica_high_watermark(const br_replica_t *rm, const char *topic, int32_t partition,
                                   br_log_t *log);
 
-/* A follower's Fetch of a led partition at fetch_offset (its LEO): records its position and
- * caught-up time, may move the HW and propose an ISR expansion. SM_KERR_NONE, or
- * NOT_LEADER_OR_FOLLOWER when replica_id is not one of the partition's replicas. */
+/* A follower's Fetch of a led partition at fetch_offset (its LEO), naming leader_epoch (its
+ * current_leader_epoch): records its position and caught-up time, may move the HW and propose
+ * an ISR expansion. Recorded only when leader_epoch is ours (else FENCED_LEADER_EPOCH or
+ * UNKNOWN_LEADER_EPOCH, nothing recorded: that log was not truncated against this epoch).
+ * NOT_LEADER_OR_FOLLOWER when not led here or replica_id is not one of its replicas. */
 sm_kerr_t br_replica_follower_fetch(br_replica_t *rm, const char *topic, int32_t partition,
-                                    int32_t replica_id, int64_t fetch_offset, int64_t now_ms);
+                                    int32_t replica_id, int32_t leader_epoch, int64_t fetch_offset,
+                                    int64_t now_ms);
 
 /* After a leader append: the HW may move (an ISR of one). */
 void br_replica_after_append(br_replica_t *rm, const char *topic, int32_t partition);
