@@ -310,7 +310,8 @@ static void br_fetcher_truncate(br_fetcher_t *f, br_fetcher_part_t *p, int64_t o
     if (offset < before) {
         if (br_log_truncate_to(log, offset) != SM_OK)
             return;
-        sm_log_info("%s-%d: truncated from %" PRId64 " to %" PRId64 " (leader %d's log differs)",
+        sm_log_info("%s-%d: truncated from %" PRId64 " to %" PRId64
+                    " to match the leader's log (leader epoch %d)",
                     p->topic, (int)p->partition, before, br_log_end_offset(log),
                     (int)p->leader_epoch);
     }
@@ -428,6 +429,10 @@ static bool br_fetcher_send_epochs(br_fetcher_conn_t *c, int64_t now)
             continue;
         }
         if (br_epoch_latest(cache) < 0) {
+            /* No epochs to compare (an empty log, or a lost leader-epoch-checkpoint): only
+             * the HW is known to match the leader (Kafka truncates to it). */
+            br_fetcher_truncate(f, p,
+                                br_logmgr_high_watermark(f->cfg.logmgr, p->topic, p->partition));
             p->state = BR_FETCHER_FETCHING;
             continue;
         }
@@ -471,7 +476,6 @@ static void br_fetcher_append(br_fetcher_t *f, br_fetcher_part_t *p,
     br_batch_limits_t lim = {.skip_record_walk = true, .allow_partial_tail = true};
     br_batch_verdict_t v;
     br_batch_set_t set;
-    sm_errbuf_t eb;
     sm_err_t err = SM_OK;
 
     if (log == NULL || cache == NULL) {
@@ -505,13 +509,8 @@ static void br_fetcher_append(br_fetcher_t *f, br_fetcher_part_t *p,
             tail.bytes = set.bytes - pos;
             for (size_t i = 0; i < tail.count; i++)
                 tail.batches[i].pos -= pos; /* extents are relative to the bytes appended */
-            for (size_t i = 0; i < tail.count && err == SM_OK; i++) {
-                const br_batch_header_t *h = &tail.batches[i].hdr;
-                if (h->leader_epoch > br_epoch_latest(cache))
-                    err = br_epoch_assign(cache, h->leader_epoch, h->base_offset, &eb);
-            }
-            if (err == SM_OK)
-                err = br_log_append_as_follower(log, fp->records.ptr + pos, &tail, now, NULL);
+            /* New leader epochs go into the cache through the log manager's batch hook. */
+            err = br_log_append_as_follower(log, fp->records.ptr + pos, &tail, now, NULL);
             if (err == SM_ERR_RANGE) {
                 p->state = BR_FETCHER_TRUNCATING; /* does not continue our log */
                 p->rounds = 0;

@@ -93,7 +93,8 @@ static br_replica_part_t *br_replica_led(const br_replica_t *rm, const char *top
 
     if (pp != NULL)
         *pp = p;
-    if (rp == NULL || br_partition_role(p) != BR_PARTITION_LEADER)
+    if (rp == NULL || rp->role != BR_PARTITION_LEADER ||
+        br_partition_role(p) != BR_PARTITION_LEADER)
         return NULL;
     return rp;
 }
@@ -512,6 +513,37 @@ static sm_err_t br_replica_become_leader(br_replica_t *rm, br_partition_t *p, br
     return SM_OK;
 }
 
+/* Kept leadership: the replica set may have changed (reassignment). Keeps the states of the
+ * replicas still there, adds fresh ones (position unknown, caught up now) for new ones. */
+static sm_err_t br_replica_sync_followers(br_replica_t *rm, br_partition_t *p,
+                                          br_replica_part_t *rp)
+{
+    size_t n;
+    const int32_t *replicas = br_partition_replicas(p, &n);
+    br_replica_follower_t *fs = calloc(n + 1, sizeof(*fs));
+    int64_t now = br_replica_now_ms();
+    size_t k = 0;
+
+    if (fs == NULL)
+        return SM_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const br_replica_follower_t *old = br_replica_follower(rp, replicas[i]);
+
+        if (replicas[i] == rm->cfg.broker_id)
+            continue;
+        fs[k++] = old != NULL ? *old
+                              : (br_replica_follower_t){.id = replicas[i],
+                                                        .leo = -1,
+                                                        .last_caught_up_ms = now,
+                                                        .last_fetch_leo = -1,
+                                                        .last_fetch_ms = 0};
+    }
+    free(rp->followers);
+    rp->followers = fs;
+    rp->n_followers = k;
+    return SM_OK;
+}
+
 void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event_t ev)
 {
     br_replica_t *rm = arg;
@@ -521,6 +553,8 @@ void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event
     br_partition_role_t role = br_partition_role(p);
 
     if (ev == BR_CONTROL_PART_REMOVING) {
+        if (rp != NULL)
+            rp->role = BR_PARTITION_NONE; /* gone for the waiters woken below */
         br_fetcher_unfollow(rm->fetcher, topic, part);
         if (rm->cfg.purgatory != NULL)
             br_purgatory_wake(rm->cfg.purgatory, topic, part);
@@ -554,6 +588,8 @@ void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event
             rp->alter_pending = false; /* its answer, for the older epoch, will be ignored */
             rp->pending_add = -1;
         }
+        if (kept && br_replica_sync_followers(rm, p, rp) != SM_OK)
+            sm_log_error("%s-%d: out of memory for follower states", topic, (int)part);
         if (moved && !kept && br_replica_become_leader(rm, p, rp) != SM_OK)
             sm_log_error("%s-%d: out of memory for follower states", topic, (int)part);
         br_replica_update_hw(rm, p, rp);
