@@ -56,9 +56,10 @@ typedef struct br_fetcher_part {
 
 /* What an in-flight request was built for (invariant 2). */
 typedef struct br_fetcher_sent {
-    const br_fetcher_part_t *part; /* identity only: compared, never dereferenced */
+    const br_fetcher_part_t *part; /* still in this connection, or NULL once taken out of it */
     int32_t leader_epoch;
     int32_t asked_epoch; /* OffsetForLeaderEpoch: the epoch asked about */
+    bool answered;       /* Fetch: the response named it */
 } br_fetcher_sent_t;
 
 typedef struct br_fetcher_conn {
@@ -445,7 +446,8 @@ static bool br_fetcher_send_epochs(br_fetcher_conn_t *c, int64_t now)
                                             .current_leader_epoch = p->leader_epoch,
                                             .leader_epoch = br_epoch_latest(cache)};
         topics[req.n_topics - 1].n_parts++;
-        c->sent[c->n_sent++] = (br_fetcher_sent_t){p, p->leader_epoch, parts[n].leader_epoch};
+        c->sent[c->n_sent++] =
+            (br_fetcher_sent_t){p, p->leader_epoch, parts[n].leader_epoch, false};
         n++;
     }
     if (n == 0)
@@ -595,14 +597,24 @@ static void br_fetcher_on_fetch(br_fetcher_conn_t *c, sm_reader_t *r)
             bool found;
             size_t at = br_fetcher_find(c, topic, tp->parts[j].h.partition, &found);
             br_fetcher_part_t *p = found ? c->parts[at] : NULL;
-            bool sent = false;
+            br_fetcher_sent_t *sent = NULL;
 
-            for (size_t i = 0; p != NULL && i < c->n_sent && !sent; i++)
-                sent = c->sent[i].part == p && c->sent[i].leader_epoch == p->leader_epoch;
-            if (p == NULL || !sent || p->state != BR_FETCHER_FETCHING)
+            for (size_t i = 0; p != NULL && i < c->n_sent && sent == NULL; i++)
+                if (c->sent[i].part == p && c->sent[i].leader_epoch == p->leader_epoch)
+                    sent = &c->sent[i];
+            if (p == NULL || sent == NULL || sent->answered || p->state != BR_FETCHER_FETCHING)
                 continue; /* invariant 2 */
+            sent->answered = true;
             br_fetcher_on_fetch_part(c, p, &tp->parts[j], now);
         }
+    }
+    /* A partition the answer left out (or a top-level error) waits before it is asked again:
+     * a leader that keeps doing so must not get a request storm. */
+    for (size_t i = 0; i < c->n_sent; i++) {
+        br_fetcher_part_t *p = (br_fetcher_part_t *)(uintptr_t)c->sent[i].part;
+
+        if (p != NULL && !c->sent[i].answered)
+            p->retry_at_ms = now + c->f->cfg.backoff_ms;
     }
     br_kcodec_fetchc_resp_deinit(&resp);
 }
@@ -652,7 +664,7 @@ static bool br_fetcher_send_fetch(br_fetcher_conn_t *c, int64_t now)
                                             .log_start_offset = br_log_start_offset(log),
                                             .partition_max_bytes = f->cfg.max_bytes};
         topics[req.n_topics - 1].n_parts++;
-        c->sent[c->n_sent++] = (br_fetcher_sent_t){p, p->leader_epoch, -1};
+        c->sent[c->n_sent++] = (br_fetcher_sent_t){p, p->leader_epoch, -1, false};
         n++;
     }
     if (n == 0)
