@@ -12,15 +12,28 @@
  *   bench_kafka consume --bootstrap B --topic T [--records N] [--partitions P]
  *       the legacy consumer on partitions 0..P-1 from the beginning, until N records came
  *       back (bounded: 10 minutes without progress for 30 s is a failure).
+ *   bench_kafka e2e --bootstrap B --topic T --rate R [--records N] [--size S] [--acks A]
+ *                   [--partitions P] [--linger-ms L]
+ *       end-to-end latency: a consumer thread reads partitions 0..P-1 (an empty topic, from the
+ *       beginning) while the main thread produces N records paced at R records/s, each value
+ *       carrying its send time (S >= 16 bytes). Latency is per record, from the
+ *       rd_kafka_producev call to the moment the consumer thread holds it (so, with acks=all,
+ *       it includes replication up to the high watermark). Warm-up records (10 per partition,
+ *       not measured) go first, so connections and metadata are in place when the clock starts.
+ *       Bounded: the consumer gives up 30 s after the last record was sent.
  *
  * Prints one line of figures:
  *   produce records=N size=S acks=A partitions=P secs=T records/s=R MB/s=M p50_ms=..
  *           p99_ms=.. p99.9_ms=.. failed=F
  *   consume records=N bytes=B secs=T records/s=R MB/s=M
+ *   e2e records=N size=S acks=A partitions=P rate=R secs=T received=K p50_ms=.. p99_ms=..
+ *       p99.9_ms=.. max_ms=.. failed=F
  * MB is 10^6 bytes of record values. Exit 0 when every record was delivered / consumed.
  */
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +77,8 @@ static void bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     int64_t d;
 
     (void)rk;
+    if (i < 0)
+        return; /* a warm-up record of bench_e2e */
     if (m->err) {
         if (bp->failed++ < 3)
             fprintf(stderr, "bench_kafka: delivery failed: %s\n", rd_kafka_err2str(m->err));
@@ -257,9 +272,253 @@ out:
     return rc;
 }
 
+/* ---- end-to-end latency ---------------------------------------------------------------- */
+
+struct bench_e2e {
+    const struct bench_opts *o;
+    rd_kafka_t *consumer;
+    rd_kafka_queue_t *q;
+    uint32_t *lat_us;     /* per received record index, UINT32_MAX until received */
+    atomic_long received; /* records the consumer thread holds */
+    atomic_long sent;     /* records handed to the producer */
+    atomic_llong done_us; /* when the last record was sent; 0 while producing */
+    atomic_int ready;     /* the consumer thread has started every partition */
+    atomic_long warm;     /* warm-up records (index -1) the consumer received */
+    int err;
+};
+
+/* Consumer callback: one record; its latency is taken when the consumer thread holds it. */
+static void bench_e2e_on_record(rd_kafka_message_t *m, void *opaque)
+{
+    struct bench_e2e *e = opaque;
+    int64_t now = bench_now_us(), idx, at, d;
+
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR || m->len < 16)
+        return;
+    memcpy(&idx, m->payload, sizeof(idx));
+    memcpy(&at, (const char *)m->payload + 8, sizeof(at));
+    if (idx == -1)
+        atomic_fetch_add(&e->warm, 1);
+    if (idx < 0 || idx >= e->o->records || e->lat_us[idx] != UINT32_MAX)
+        return;
+    d = now - at;
+    e->lat_us[idx] = d < 0 ? 0 : d > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)d;
+    atomic_fetch_add(&e->received, 1);
+}
+
+/*
+ * The consumer thread. rd_kafka_consume_callback_queue hands over what is there and returns
+ * (rd_kafka_consume_batch_queue would wait until its batch is full, adding that wait to the
+ * latency).
+ */
+static void *bench_e2e_consumer(void *arg)
+{
+    struct bench_e2e *e = arg;
+    int64_t done;
+
+    atomic_store(&e->ready, 1);
+    for (;;) {
+        rd_kafka_consume_callback_queue(e->q, 100, bench_e2e_on_record, e);
+        if (atomic_load(&e->received) >= e->o->records)
+            break;
+        done = atomic_load(&e->done_us);
+        if (done > 0 && bench_now_us() - done > (int64_t)BENCH_STALL_MS * 1000) {
+            fprintf(stderr, "bench_kafka: e2e: %ld of %ld records came back\n",
+                    atomic_load(&e->received), e->o->records);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static rd_kafka_t *bench_e2e_start_consumer(struct bench_e2e *e)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[] = {"bootstrap.servers",
+                        e->o->bootstrap,
+                        "enable.partition.eof",
+                        "false",
+                        "fetch.wait.max.ms",
+                        "100",
+                        "fetch.error.backoff.ms",
+                        "10",
+                        "socket.nagle.disable",
+                        "true",
+                        NULL};
+    rd_kafka_t *rk = bench_client(RD_KAFKA_CONSUMER, conf, kv);
+    rd_kafka_topic_t *rkt;
+    int32_t p;
+
+    if (rk == NULL)
+        return NULL;
+    rkt = rd_kafka_topic_new(rk, e->o->topic, NULL);
+    e->q = rd_kafka_queue_new(rk);
+    for (p = 0; p < e->o->partitions; p++)
+        if (rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, e->q) == -1) {
+            fprintf(stderr, "bench_kafka: e2e: consume_start %" PRId32 ": %s\n", p,
+                    rd_kafka_err2str(rd_kafka_last_error()));
+            e->err = 1;
+        }
+    rd_kafka_topic_destroy(rkt);
+    return rk;
+}
+
+static void bench_e2e_stop_consumer(struct bench_e2e *e)
+{
+    rd_kafka_topic_t *rkt;
+    int32_t p;
+
+    if (e->consumer == NULL)
+        return;
+    rkt = rd_kafka_topic_new(e->consumer, e->o->topic, NULL);
+    for (p = 0; p < e->o->partitions; p++)
+        rd_kafka_consume_stop(rkt, p);
+    rd_kafka_topic_destroy(rkt);
+    if (e->q != NULL)
+        rd_kafka_queue_destroy(e->q);
+    rd_kafka_destroy(e->consumer);
+}
+
+/*
+ * Sends 10 records of index -1 to every partition and waits (bounded: 30 s) until the consumer
+ * thread received them all: connections, metadata and the first fetches are then behind us, and
+ * the measurement does not start with their cost. Returns 0, or -1 when they did not come back.
+ */
+static int bench_e2e_warm_up(struct bench_e2e *e, rd_kafka_t *rk, char *val)
+{
+    int64_t idx = -1, deadline = bench_now_us() + 30000000;
+    long want = 10L * e->o->partitions, k;
+
+    memset(val, 0, 16);
+    memcpy(val, &idx, sizeof(idx));
+    for (k = 0; k < want; k++)
+        if (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(e->o->topic),
+                              RD_KAFKA_V_PARTITION((int32_t)(k % e->o->partitions)),
+                              RD_KAFKA_V_VALUE(val, e->o->size),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_OPAQUE((void *)(intptr_t)-1), RD_KAFKA_V_END) != 0)
+            return -1;
+    while (atomic_load(&e->warm) < want && bench_now_us() < deadline)
+        rd_kafka_poll(rk, 10);
+    if (atomic_load(&e->warm) < want) {
+        fprintf(stderr, "bench_kafka: e2e: warm-up records did not come back within 30 s\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int bench_e2e(const struct bench_opts *o)
+{
+    struct bench_e2e e = {.o = o};
+    struct bench_prod bp = {0};
+    rd_kafka_conf_t *conf = NULL;
+    const char *kv[] = {"bootstrap.servers",
+                        o->bootstrap,
+                        "acks",
+                        o->acks,
+                        "linger.ms",
+                        o->linger,
+                        "message.timeout.ms",
+                        "60000",
+                        "socket.nagle.disable",
+                        "true",
+                        NULL};
+    rd_kafka_t *rk = NULL;
+    char *val = malloc(o->size + 1);
+    pthread_t th;
+    int started = 0, rc = 2;
+    long i, n = 0;
+    int64_t t0, t1;
+
+    e.lat_us = malloc((size_t)o->records * sizeof(*e.lat_us) + 1);
+    bp.sent_us = malloc((size_t)o->records * sizeof(*bp.sent_us) + 1);
+    bp.lat_us = malloc((size_t)o->records * sizeof(*bp.lat_us) + 1);
+    if (val == NULL || e.lat_us == NULL || bp.sent_us == NULL || bp.lat_us == NULL ||
+        o->size < 16 || o->rate <= 0) {
+        fprintf(stderr, "bench_kafka: e2e needs --size >= 16 and --rate > 0\n");
+        goto out;
+    }
+    memset(val, 'x', o->size);
+    memset(e.lat_us, 0xff, (size_t)o->records * sizeof(*e.lat_us));
+    e.consumer = bench_e2e_start_consumer(&e);
+    if (e.consumer == NULL || e.err)
+        goto out;
+    if (pthread_create(&th, NULL, bench_e2e_consumer, &e) != 0)
+        goto out;
+    started = 1;
+    conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_opaque(conf, &bp);
+    rd_kafka_conf_set_dr_msg_cb(conf, bench_dr_cb);
+    rk = bench_client(RD_KAFKA_PRODUCER, conf, kv);
+    if (rk == NULL)
+        goto out;
+    /* Let the consumer connect and issue its first fetches before the clock starts. */
+    while (!atomic_load(&e.ready))
+        rd_kafka_poll(rk, 10);
+    if (bench_e2e_warm_up(&e, rk, val) != 0)
+        goto out;
+    t0 = bench_now_us();
+    for (i = 0; i < o->records; i++) {
+        rd_kafka_resp_err_t err;
+        int64_t now, idx = (int64_t)i;
+
+        /* Pace in steps of 1 ms (poll blocks): a busy loop would take a core from the brokers. */
+        while ((bench_now_us() - t0) * o->rate < (int64_t)i * 1000000)
+            rd_kafka_poll(rk, 1);
+        now = bench_now_us();
+        memcpy(val, &idx, sizeof(idx));
+        memcpy(val + 8, &now, sizeof(now));
+        bp.sent_us[i] = now;
+        while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
+                                        RD_KAFKA_V_PARTITION((int32_t)(i % o->partitions)),
+                                        RD_KAFKA_V_VALUE(val, o->size),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 1);
+        if (err) {
+            fprintf(stderr, "bench_kafka: produce: %s\n", rd_kafka_err2str(err));
+            break;
+        }
+        atomic_fetch_add(&e.sent, 1);
+        rd_kafka_poll(rk, 0);
+    }
+    t1 = bench_now_us();
+    atomic_store(&e.done_us, t1);
+    rd_kafka_flush(rk, 120000);
+    pthread_join(th, NULL);
+    started = 0;
+    for (i = 0; i < o->records; i++)
+        if (e.lat_us[i] != UINT32_MAX)
+            e.lat_us[n++] = e.lat_us[i];
+    qsort(e.lat_us, (size_t)n, sizeof(*e.lat_us), bench_cmp_u32);
+    qsort(bp.lat_us, (size_t)bp.delivered, sizeof(*bp.lat_us), bench_cmp_u32);
+    printf("e2e records=%ld size=%zu acks=%s partitions=%" PRId32
+           " rate=%ld secs=%.2f received=%ld "
+           "p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f max_ms=%.2f produce_p99_ms=%.2f failed=%ld\n",
+           o->records, o->size, o->acks, o->partitions, o->rate, (double)(t1 - t0) / 1e6,
+           atomic_load(&e.received), bench_pct_ms(e.lat_us, n, 50), bench_pct_ms(e.lat_us, n, 99),
+           bench_pct_ms(e.lat_us, n, 99.9), n > 0 ? (double)e.lat_us[n - 1] / 1000.0 : 0.0,
+           bench_pct_ms(bp.lat_us, bp.delivered, 99), bp.failed);
+    rc = (atomic_load(&e.received) == o->records && bp.failed == 0) ? 0 : 1;
+out:
+    if (started) {
+        atomic_store(&e.done_us, 1); /* long past: the consumer thread gives up */
+        pthread_join(th, NULL);
+    }
+    if (rk != NULL)
+        rd_kafka_destroy(rk);
+    bench_e2e_stop_consumer(&e);
+    free(val);
+    free(e.lat_us);
+    free(bp.sent_us);
+    free(bp.lat_us);
+    return rc;
+}
+
 static int bench_usage(void)
 {
-    fprintf(stderr, "usage: bench_kafka produce|consume --bootstrap B --topic T [--records N] "
+    fprintf(stderr, "usage: bench_kafka produce|consume|e2e --bootstrap B --topic T [--records N] "
                     "[--size S] [--acks A] [--partitions P] [--compression C] [--linger-ms L] "
                     "[--rate R] [--fetch-bytes F]\n");
     return 2;
@@ -311,5 +570,7 @@ int main(int argc, char **argv)
         return bench_produce(&o);
     if (strcmp(o.mode, "consume") == 0)
         return bench_consume(&o);
+    if (strcmp(o.mode, "e2e") == 0)
+        return bench_e2e(&o);
     return bench_usage();
 }

@@ -25,6 +25,7 @@ struct br_control {
     const br_fileops_t *ops;
     br_partition_set_t *parts;
     int64_t broker_epoch;       /* registration czxid; -1 while not registered */
+    int64_t max_epoch;          /* the highest broker epoch this process has had */
     int32_t controller_epoch;   /* highest accepted; -1 before any */
     br_control_part_fn on_part; /* the replica layer, told of every partition change */
     void *on_part_arg;
@@ -107,6 +108,7 @@ sm_err_t br_control_new(const br_control_config_t *cfg, br_control_t **out, sm_e
     c->metacache = cfg->metacache;
     c->ops = cfg->ops != NULL ? cfg->ops : br_fileops_posix();
     c->broker_epoch = -1;
+    c->max_epoch = -1;
     c->controller_epoch = -1;
     err = br_partition_set_new(&c->parts);
     if (err != SM_OK) {
@@ -134,6 +136,8 @@ void br_control_free(br_control_t *c)
 void br_control_set_broker_epoch(br_control_t *c, int64_t epoch)
 {
     c->broker_epoch = epoch;
+    if (epoch > c->max_epoch)
+        c->max_epoch = epoch;
 }
 
 int64_t br_control_broker_epoch(const br_control_t *c)
@@ -592,6 +596,16 @@ static bool br_control_admit(br_control_t *c, const Samsa__Envelope *req,
     int32_t ce = req->has_controller_epoch ? req->controller_epoch : -1;
     const char *what = sm_rpc_payload_name(req);
 
+    if (c->broker_epoch < 0 && be > c->max_epoch) {
+        /* Our registration is being written and the controller saw it before ZooKeeper's
+         * answer reached us: an epoch newer than any this process had can only be that
+         * registration (invariant 2). Refusing would leave the broker without metadata, as
+         * the controller does not resend. */
+        sm_log_info("broker epoch 0x%" PRIx64
+                    " learnt from controller %d before ZooKeeper's answer",
+                    (uint64_t)be, (int)req->sender_id);
+        br_control_set_broker_epoch(c, be);
+    }
     if (c->broker_epoch < 0 || be != c->broker_epoch) {
         sm_log_warn("refused %s from controller %d: broker epoch 0x%" PRIx64 " is not ours "
                     "(0x%" PRIx64 ")",

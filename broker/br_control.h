@@ -19,9 +19,13 @@
  *        LeaderAndIsr, UpdateMetadata or StopReplica with a lower one is refused whole with
  *        STALE_CONTROLLER_EPOCH (11) and changes nothing.
  *     2. Such a request is applied only when its broker_epoch equals the broker's current
- *        registration czxid (br_control_set_broker_epoch); otherwise, and while the broker is
- *        not registered (epoch -1), it is refused whole with STALE_BROKER_EPOCH (77). The
- *        broker-epoch check comes first, as in Kafka.
+ *        registration czxid (br_control_set_broker_epoch); otherwise it is refused whole with
+ *        STALE_BROKER_EPOCH (77). While the broker is not registered (epoch -1), a request
+ *        whose epoch is newer than every epoch this process has had is taken as our
+ *        registration in flight (the controller saw the znode before ZooKeeper's answer
+ *        reached us: czxids only grow, a duplicate broker id cannot register, and a restarted
+ *        broker registers only once its old znode is gone) and that epoch becomes ours;
+ *        older ones are refused. The check comes first, as in Kafka.
  *     3. Per partition, LeaderAndIsr applies only when its leader epoch is >= the partition's
  *        current one (FENCED_LEADER_EPOCH, 74, otherwise); StopReplica likewise unless its
  *        epoch is -1 (none) or -2 (topic being deleted).

@@ -590,3 +590,25 @@ Test(br_control, same_epoch_with_an_older_partition_epoch_keeps_the_newer_isr)
     cr_assert_eq(br_partition_isr(p, &n)[0], ME);
     cr_assert_eq(n, 1, "the ISR was not rolled back to {ME, 2}");
 }
+
+Test(br_control, unregistered_broker_takes_a_newer_epoch_as_its_registration_in_flight)
+{
+    br_control_set_broker_epoch(ctl, -1); /* session lost after EPOCH */
+    lai_begin(1, EPOCH, "A", TOPIC_A);
+    lai_part(0, ME, 0, ME, 2);
+    handle();
+    cr_assert_eq(lai_code(), BR_CONTROL_E_STALE_BROKER_EPOCH, "the lost epoch stays refused");
+
+    /* The controller saw our new registration before ZooKeeper answered us. */
+    lai_begin(1, EPOCH + 5, "A", TOPIC_A);
+    lai_part(0, ME, 0, ME, 2);
+    handle();
+    cr_assert_eq(lai_code(), 0);
+    cr_assert_eq(br_control_broker_epoch(ctl), EPOCH + 5);
+    cr_assert(part_dir_exists("A-0"));
+    br_control_set_broker_epoch(ctl, EPOCH + 5); /* ZooKeeper's answer agrees */
+    lai_begin(2, EPOCH + 4, "A", TOPIC_A);
+    lai_part(0, ME, 1, ME, 2);
+    handle();
+    cr_assert_eq(lai_code(), BR_CONTROL_E_STALE_BROKER_EPOCH);
+}

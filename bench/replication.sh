@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds bench_kafka and the programs, then measures what replication costs on a 3-broker
+# loopback cluster (issue 6's goals: RF 3 acks=all >= 50% of RF 1 acks=1, end-to-end p99 under
+# 10 ms at half the maximum rate):
+#
+#   1. a fresh cluster (scripts/cluster.sh: ZooKeeper, 1 controller, 3 brokers) in a temporary
+#      folder; topics of PARTITIONS partitions (default 3, so each broker leads one)
+#   2. (a) RF 1, acks=1: RECORDS (default 2,000,000) records of SIZE (default 100) bytes
+#      produced flat out -- records/s, MB/s, p50/p99 from send to delivery report
+#   3. (b) RF 3, acks=all: the same into a replicated topic; prints the ratio (b)/(a)
+#   4. (c) RF 3, acks=all, paced at half of (b)'s rate for E2E_SECS (default 20) seconds, with a
+#      consumer thread in the same process (bench_kafka e2e): end-to-end latency from send to
+#      receipt by the consumer, p50/p99/p99.9 (the consumer only sees records below the high
+#      watermark, so this includes replication); E2E_RATE=R paces (c) at R records/s instead
+#
+# Each bench_kafka line gives its figures; the summary at the end gives the ratio and the goals.
+# The cluster is stopped and the folder removed at the end (KEEP=1 keeps the folder).
+#   RECORDS=500000 bench/replication.sh           # a quicker run
+#   PARTITIONS=6 SIZE=1024 bench/replication.sh
+#   BUILD=build-perf BIN=build-perf/bin bench/replication.sh
+# Not part of `make test`: run it by hand and record the figures in docs/performance.md.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+BIN=${BIN:-bin}
+RECORDS=${RECORDS:-2000000}
+SIZE=${SIZE:-100}
+PARTITIONS=${PARTITIONS:-3}
+E2E_SECS=${E2E_SECS:-20}
+LAT_LINGER=${LAT_LINGER:-1}
+make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" "$BIN/samsa-broker" \
+    "$BIN/samsa-controller" "$BIN/samsa-admin" >/dev/null || exit 1
+case "$BIN" in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+export BIN
+BK=$BUILD/bench/bench_kafka
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/samsa-bench-repl.XXXXXX")
+cleanup() {
+    [ -r "$tmp/cluster/cluster.conf" ] && scripts/cluster.sh stop --dir "$tmp/cluster" >/dev/null 2>&1
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "kept $tmp (broker logs in $tmp/cluster/broker-*/broker.log)"
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+    "filesystem of $tmp: $(df -hT "$tmp" | awk 'NR == 2 { print $2 }')"
+
+out=
+for _ in 1 2 3 4 5; do
+    base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
+    out=$(scripts/cluster.sh start --dir "$tmp/cluster" --brokers 3 --controllers 1 \
+        --base-port "$base" 2>"$tmp/start.err") && break
+    rm -rf "$tmp/cluster"
+    out=
+done
+[ -n "$out" ] || {
+    echo "replication.sh: the cluster did not start: $(cat "$tmp/start.err")" >&2
+    exit 1
+}
+ZK=$(sed -n 's/^zookeeper=//p' <<<"$out")
+BOOT=$(sed -n 's/^bootstrap=//p' <<<"$out")
+echo "cluster: 3 brokers at $BOOT, topics of $PARTITIONS partitions, records of $SIZE bytes"
+
+# topic NAME RF: create it, wait (bounded) until kcat sees a leader for every partition and, for
+# RF > 1, a full ISR.
+topic() {
+    local i meta
+    "$BIN/samsa-admin" --zookeeper "$ZK" topics create "$1" --partitions "$PARTITIONS" \
+        --replication-factor "$2" >/dev/null || exit 1
+    for ((i = 0; i < 200; i++)); do
+        meta=$(timeout 5 kcat -b "$BOOT" -L -t "$1" 2>/dev/null)
+        if [ "$(grep -c 'partition [0-9]*, leader [0-9]' <<<"$meta")" -eq "$PARTITIONS" ] &&
+            [ "$(grep -c "isrs: \([0-9]*,\)\{$(($2 - 1))\}[0-9]*\$" <<<"$meta")" -eq "$PARTITIONS" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "replication.sh: topic $1 has no leaders or full ISRs after 20 s" >&2
+    exit 1
+}
+
+# field LINE KEY: the value of KEY=... in a bench_kafka line.
+field() {
+    tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2; exit }'
+}
+
+topic rf1 1
+echo "(a) RF 1, acks=1, flat out:"
+A=$("$BK" produce --bootstrap "$BOOT" --topic rf1 --records "$RECORDS" --size "$SIZE" --acks 1 \
+    --partitions "$PARTITIONS") || echo "replication.sh: (a) did not deliver every record" >&2
+echo "  $A"
+
+topic rf3 3
+echo "(b) RF 3, acks=all, flat out:"
+B=$("$BK" produce --bootstrap "$BOOT" --topic rf3 --records "$RECORDS" --size "$SIZE" --acks all \
+    --partitions "$PARTITIONS") || echo "replication.sh: (b) did not deliver every record" >&2
+echo "  $B"
+
+RA=$(field "$A" records/s)
+RB=$(field "$B" records/s)
+HALF=${E2E_RATE:-$(awk -v r="${RB:-0}" 'BEGIN { printf "%d", r / 2 }')}
+if [ "${HALF:-0}" -lt 1 ]; then
+    echo "replication.sh: no rate from (b), cannot pace (c)" >&2
+    exit 1
+fi
+N=$((HALF * E2E_SECS))
+topic rf3lat 3
+echo "(c) RF 3, acks=all, paced at $HALF records/s (${E2E_RATE:+E2E_RATE, not }half of (b)) for $E2E_SECS s, end to end:"
+C=$("$BK" e2e --bootstrap "$BOOT" --topic rf3lat --records "$N" --size "$SIZE" --acks all \
+    --partitions "$PARTITIONS" --rate "$HALF" --linger-ms "$LAT_LINGER") ||
+    echo "replication.sh: (c) did not see every record come back" >&2
+echo "  $C"
+
+P99=$(field "$C" p99_ms)
+awk -v a="${RA:-0}" -v b="${RB:-0}" -v p99="${P99:-999999}" -v half="$HALF" 'BEGIN {
+    ratio = a > 0 ? b / a : 0
+    printf "summary: RF 3 acks=all / RF 1 acks=1 = %.0f / %.0f records/s = %.2f (goal >= 0.50: %s)\n",
+        b, a, ratio, (ratio >= 0.5 ? "met" : "NOT met")
+    printf "summary: end-to-end p99 at %d records/s (half of RF 3 max unless E2E_RATE) = %.2f ms (goal < 10 ms: %s)\n",
+        half, p99, (p99 < 10 ? "met" : "NOT met")
+}'
