@@ -43,6 +43,7 @@ struct br_purgatory_waiter {
     br_purgatory_waiter_t *prev, *next; /* every live waiter */
     int refs;                           /* wake-ups walking this waiter */
     bool done;
+    bool running; /* its callback is on the stack: nested wake-ups skip it */
 };
 
 struct br_purgatory {
@@ -190,7 +191,9 @@ static void br_purgatory_on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     w->refs++;
+    w->running = true;
     (void)w->fn(w->arg, true);
+    w->running = false;
     br_purgatory_finish(p, w);
     w->refs--;
     br_purgatory_waiter_release(w);
@@ -330,9 +333,17 @@ size_t br_purgatory_wake(br_purgatory_t *p, const char *topic, int32_t partition
     }
     for (i = 0; i < n; i++) {
         br_purgatory_waiter_t *w = snap[i];
-        if (!w->done && w->fn(w->arg, false) && !w->done) {
-            br_purgatory_finish(p, w);
-            done++;
+        /* A callback that completes its request may, by answering it, run the connection's
+         * next request (a Produce whose append wakes this very partition): the waiter whose
+         * callback is running must not be entered again. */
+        if (!w->done && !w->running) {
+            w->running = true;
+            bool complete = w->fn(w->arg, false);
+            w->running = false;
+            if (complete && !w->done) {
+                br_purgatory_finish(p, w);
+                done++;
+            }
         }
         w->refs--;
         br_purgatory_waiter_release(w);

@@ -12,7 +12,9 @@
  *        keys are de-duplicated) and has one pending timer.
  *     2. A wait list exists only while it holds at least one waiter.
  *     3. A waiter's callback is never called after it is done (completed, timed out or
- *        cancelled); the memory stays valid until every wake-up walking it has finished.
+ *        cancelled), nor while it is already running (a completing callback may answer its
+ *        request, which runs the connection's next request, whose append wakes the same
+ *        partition); the memory stays valid until every wake-up walking it has finished.
  *   States
  *     parked --wake, fn returns true--> done (freed)
  *     parked --wake, fn returns false--> parked

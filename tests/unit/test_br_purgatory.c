@@ -121,3 +121,48 @@ Test(purgatory, free_drops_parked_waiters_and_many_lists)
     cr_assert_eq(a.timeouts, 0);
     event_base_free(base);
 }
+
+/* A completing callback that, by answering its request, runs the next request of the
+ * connection -- a Produce whose append wakes the same partition (the acks=all crash). */
+typedef struct nested {
+    br_purgatory_t *p;
+    int calls;
+    int depth, max_depth;
+} nested_t;
+
+static bool nested_fn(void *arg, bool timed_out)
+{
+    nested_t *n = arg;
+
+    n->calls++;
+    n->depth++;
+    if (n->depth > n->max_depth)
+        n->max_depth = n->depth;
+    if (!timed_out || n->calls == 1)
+        (void)br_purgatory_wake(n->p, "t", 0);
+    n->depth--;
+    return true;
+}
+
+Test(purgatory, a_running_callback_is_not_entered_again_by_a_nested_wake)
+{
+    struct event_base *base = event_base_new();
+    nested_t n = {0}, m = {0};
+    const br_purgatory_key_t k[] = {{"t", 0}};
+
+    cr_assert_eq(br_purgatory_new(base, &n.p), SM_OK);
+    m.p = n.p;
+    cr_assert_eq(br_purgatory_park(n.p, k, 1, 10000, nested_fn, &n, NULL), SM_OK);
+    cr_assert_eq(br_purgatory_wake(n.p, "t", 0), 1);
+    cr_assert_eq(n.calls, 1, "called %d times", n.calls);
+    cr_assert_eq(n.max_depth, 1);
+    cr_assert_eq(br_purgatory_count(n.p), 0);
+
+    /* The same from the timer. */
+    cr_assert_eq(br_purgatory_park(n.p, k, 1, 0, nested_fn, &m, NULL), SM_OK);
+    cr_assert_eq(event_base_loop(base, EVLOOP_ONCE), 0);
+    cr_assert_eq(m.calls, 1, "called %d times", m.calls);
+    cr_assert_eq(br_purgatory_count(n.p), 0);
+    br_purgatory_free(n.p);
+    event_base_free(base);
+}
