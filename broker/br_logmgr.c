@@ -26,6 +26,7 @@ typedef struct br_logmgr_dir {
     bool online;
     bool was_clean;
     bool has_cluster_id; /* meta.properties holds a cluster.id */
+    bool ckpt_busy;      /* a checkpoint write is queued on the flusher */
     size_t nparts;
 } br_logmgr_dir_t;
 
@@ -788,20 +789,20 @@ sm_err_t br_logmgr_open(const br_logmgr_config_t *cfg, int64_t now_ms, br_logmgr
 
 /* ---- checkpoints --------------------------------------------------------------------------- */
 
-static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned which, sm_errbuf_t *eb)
+static const char *const br_logmgr_ckpt_names[3] = {
+    BR_CHECKPOINT_RECOVERY, BR_CHECKPOINT_REPLICATION, BR_CHECKPOINT_LOG_START};
+
+/* The three maps of directory i as they are now (cp[k] created here; freed by the caller,
+ * also on error). */
+static sm_err_t br_logmgr_checkpoint_build(br_logmgr_t *m, size_t i, br_checkpoint_t *cp[3],
+                                           sm_errbuf_t *eb)
 {
-    static const char *const names[3] = {BR_CHECKPOINT_RECOVERY, BR_CHECKPOINT_REPLICATION,
-                                         BR_CHECKPOINT_LOG_START};
-    br_checkpoint_t *cp[3] = {NULL, NULL, NULL};
-    char path[PATH_MAX];
     sm_err_t err = SM_OK;
 
     for (int k = 0; k < 3; k++) {
         cp[k] = br_checkpoint_new();
-        if (cp[k] == NULL) {
-            err = sm_errbuf_set(eb, SM_ERR_NOMEM, "checkpoint: out of memory");
-            goto out;
-        }
+        if (cp[k] == NULL)
+            return sm_errbuf_set(eb, SM_ERR_NOMEM, "checkpoint: out of memory");
     }
     for (size_t k = 0; k < m->nparts && err == SM_OK; k++) {
         br_logmgr_part_t *part = m->parts[k];
@@ -818,16 +819,117 @@ static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned whic
             err = sm_errbuf_set(eb, err, "checkpoint %s-%d: %s", part->topic, (int)part->partition,
                                 sm_err_str(err));
     }
+    return err;
+}
+
+/* Writes the maps named by `which` into dir_path. @thread loop or flusher: touches only its
+ * arguments. */
+static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *dir_path,
+                                           unsigned which, br_checkpoint_t *const cp[3],
+                                           sm_errbuf_t *eb)
+{
+    char path[PATH_MAX];
+    sm_err_t err = SM_OK;
+
     for (int k = 0; k < 3 && err == SM_OK; k++) {
         if ((which & (1u << k)) == 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", m->dirs[i].path, names[k]);
-        err = br_checkpoint_write(m->ops, path, cp[k], eb);
+        snprintf(path, sizeof(path), "%s/%s", dir_path, br_logmgr_ckpt_names[k]);
+        err = br_checkpoint_write(ops, path, cp[k], eb);
     }
-out:
+    return err;
+}
+
+static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned which, sm_errbuf_t *eb)
+{
+    br_checkpoint_t *cp[3] = {NULL, NULL, NULL};
+    sm_err_t err = br_logmgr_checkpoint_build(m, i, cp, eb);
+
+    if (err == SM_OK)
+        err = br_logmgr_checkpoint_write(m->ops, m->dirs[i].path, which, cp, eb);
     for (int k = 0; k < 3; k++)
         br_checkpoint_free(cp[k]);
     return err;
+}
+
+/* A checkpoint write handed to the flusher thread: the maps were built on the loop. */
+typedef struct br_logmgr_ckpt_job {
+    br_logmgr_t *m; /* for the completion only */
+    size_t dir;
+    unsigned which;
+    const br_fileops_t *ops;
+    char *dir_path;
+    br_checkpoint_t *cp[3];
+} br_logmgr_ckpt_job_t;
+
+static void br_logmgr_ckpt_job_free(br_logmgr_ckpt_job_t *j)
+{
+    for (int k = 0; k < 3; k++)
+        br_checkpoint_free(j->cp[k]);
+    free(j->dir_path);
+    free(j);
+}
+
+/* @thread flusher */
+static sm_err_t br_logmgr_ckpt_work(void *arg, sm_errbuf_t *eb)
+{
+    br_logmgr_ckpt_job_t *j = arg;
+
+    return br_logmgr_checkpoint_write(j->ops, j->dir_path, j->which, j->cp, eb);
+}
+
+static void br_logmgr_ckpt_done(void *arg, sm_err_t err, const char *msg)
+{
+    br_logmgr_ckpt_job_t *j = arg;
+    br_logmgr_t *m = j->m;
+
+    m->dirs[j->dir].ckpt_busy = false;
+    if (err != SM_OK && m->dirs[j->dir].online) {
+        sm_log_error("checkpoint: %s", msg);
+        if (err != SM_ERR_NOMEM)
+            br_logmgr_fail_dir(m, j->dir, msg);
+    }
+    br_logmgr_ckpt_job_free(j);
+}
+
+sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which)
+{
+    sm_errbuf_t eb;
+    sm_err_t first = SM_OK;
+
+    if (m->flusher == NULL) {
+        sm_err_t err = br_logmgr_checkpoint(m, which, &eb);
+        if (err != SM_OK)
+            sm_log_error("checkpoint: %s", eb.msg);
+        return err;
+    }
+    for (size_t i = 0; i < m->ndirs; i++) {
+        br_logmgr_ckpt_job_t *j;
+        sm_err_t err;
+
+        if (!m->dirs[i].online || m->dirs[i].ckpt_busy)
+            continue; /* the one queued will do; the next tick catches up */
+        j = calloc(1, sizeof(*j));
+        if (j == NULL || (j->dir_path = strdup(m->dirs[i].path)) == NULL) {
+            free(j);
+            return SM_ERR_NOMEM;
+        }
+        j->m = m;
+        j->dir = i;
+        j->which = which;
+        j->ops = m->ops;
+        err = br_logmgr_checkpoint_build(m, i, j->cp, &eb);
+        if (err == SM_OK)
+            err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
+        if (err != SM_OK) {
+            br_logmgr_ckpt_job_free(j);
+            if (first == SM_OK)
+                first = err;
+            continue;
+        }
+        m->dirs[i].ckpt_busy = true;
+    }
+    return first;
 }
 
 sm_err_t br_logmgr_checkpoint(br_logmgr_t *m, unsigned which, sm_errbuf_t *eb)

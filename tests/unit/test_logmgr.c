@@ -735,6 +735,36 @@ Test(logmgr, flush_runs_on_the_flusher_and_moves_recovery_point)
     event_base_free(base);
 }
 
+Test(logmgr, periodic_checkpoint_is_written_on_the_flusher)
+{
+    struct event_base *base = event_base_new();
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    br_flusher_t *f = NULL;
+    br_checkpoint_t *cp = NULL;
+    sm_errbuf_t eb = {{0}};
+    br_logmgr_t *m;
+    char p[400];
+    int64_t v;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cfg.flusher = f;
+    m = open_ok(&cfg);
+    (void)create_ok(m, "t", 0);
+    cr_assert_eq(br_logmgr_set_high_watermark(m, "t", 0, 0), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    /* Queued, not written yet: a second tick is skipped while it is out. */
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    br_flusher_drain(f);
+    snprintf(p, sizeof(p), "%s/%s", dirs[0], BR_CHECKPOINT_REPLICATION);
+    cr_assert_eq(br_checkpoint_read(br_fileops_posix(), p, &cp, &eb), SM_OK, "%s", eb.msg);
+    cr_assert_eq(br_checkpoint_get(cp, "t", 0, &v), SM_OK);
+    cr_assert_eq(v, 0);
+    br_checkpoint_free(cp);
+    close_ok(m, true);
+    br_flusher_free(f);
+    event_base_free(base);
+}
+
 Test(logmgr, delete_while_flush_is_out_is_safe)
 {
     struct event_base *base = event_base_new();
