@@ -15,6 +15,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "compress_fixture.h"
+
 TestSuite(br_decompress, .timeout = 60);
 
 #define DATA_LEN 100000
@@ -33,34 +35,6 @@ static uint8_t *sample(size_t len)
 }
 
 /* ---- compressors (the libraries' own) ------------------------------------------------------ */
-
-static uint8_t *gzip_of(const uint8_t *in, size_t len, size_t *out_len)
-{
-    z_stream zs;
-    size_t cap = len + len / 100 + 1024;
-    uint8_t *out = malloc(cap);
-
-    memset(&zs, 0, sizeof(zs));
-    cr_assert_eq(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)cap;
-    cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    *out_len = cap - zs.avail_out;
-    deflateEnd(&zs);
-    return out;
-}
-
-static uint8_t *snappy_of(const uint8_t *in, size_t len, size_t *out_len)
-{
-    size_t cap = snappy_max_compressed_length(len);
-    uint8_t *out = malloc(cap);
-
-    *out_len = cap;
-    cr_assert_eq(snappy_compress((const char *)in, len, (char *)out, out_len), SNAPPY_OK);
-    return out;
-}
 
 static void put_be32(uint8_t *p, uint32_t v)
 {

@@ -10,12 +10,9 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <lz4frame.h>
-#include <snappy-c.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "sm_log.h"
+#include "compress_fixture.h"
 #include "storage_fixture.h"
 
 static char root[256];
@@ -900,42 +897,6 @@ Test(log, a_compressed_batch_that_does_not_decompress_answers_its_base_offset)
     cr_assert_eq(br_log_close(log, true), SM_OK);
 }
 
-/* The records section `in` compressed with codec as a producer would (gzip stream, raw
- * snappy, lz4 frame, zstd frame). */
-static uint8_t *compress_records(int codec, const uint8_t *in, size_t len, size_t *out_len)
-{
-    size_t cap = len * 2 + 1024;
-    uint8_t *out = malloc(cap);
-    z_stream zs;
-
-    *out_len = cap;
-    switch (codec) {
-    case 1:
-        memset(&zs, 0, sizeof(zs));
-        cr_assert_eq(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-        zs.next_in = (Bytef *)(uintptr_t)in;
-        zs.avail_in = (uInt)len;
-        zs.next_out = out;
-        zs.avail_out = (uInt)cap;
-        cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
-        *out_len = cap - zs.avail_out;
-        deflateEnd(&zs);
-        break;
-    case 2:
-        cr_assert_eq(snappy_compress((const char *)in, len, (char *)out, out_len), SNAPPY_OK);
-        break;
-    case 3:
-        *out_len = LZ4F_compressFrame(out, cap, in, len, NULL);
-        cr_assert(!LZ4F_isError(*out_len));
-        break;
-    default:
-        *out_len = ZSTD_compress(out, cap, in, len, 3);
-        cr_assert(!ZSTD_isError(*out_len));
-        break;
-    }
-    return out;
-}
-
 /* Appends a batch of 5 records (timestamps base_ts .. base_ts + 4) whose records section is
  * compressed with codec: the header's codec bits, length and CRC (attributes .. end) match. */
 static void append_compressed(br_log_t *log, int codec, int64_t base_ts)
@@ -944,7 +905,7 @@ static void append_compressed(br_log_t *log, int codec, int64_t base_ts)
     size_t plen, zlen;
     uint8_t *plain = fx_batch_new(&o, &plen);
     uint8_t *z =
-        compress_records(codec, plain + BR_BATCH_HEADER_SIZE, plen - BR_BATCH_HEADER_SIZE, &zlen);
+        compress_of(codec, plain + BR_BATCH_HEADER_SIZE, plen - BR_BATCH_HEADER_SIZE, &zlen);
     size_t len = BR_BATCH_HEADER_SIZE + zlen;
     uint8_t *b = malloc(len);
     br_batch_set_t set;
