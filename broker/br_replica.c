@@ -478,43 +478,9 @@ void br_replica_acks_status(const br_replica_t *rm, const char *topic, int32_t p
 
 /* ---- role changes -------------------------------------------------------------------------- */
 
-/* Fresh follower states for a new leadership epoch: positions unknown, every ISR member
- * counted as caught up now (it gets replica.lag.time.max.ms to show up). */
-static sm_err_t br_replica_become_leader(br_replica_t *rm, br_partition_t *p, br_replica_part_t *rp)
-{
-    size_t n;
-    const int32_t *replicas = br_partition_replicas(p, &n);
-    int64_t now = br_replica_now_ms();
-    br_replica_follower_t *fs = calloc(n + 1, sizeof(*fs));
-    size_t k = 0;
-
-    if (fs == NULL)
-        return SM_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (replicas[i] == rm->cfg.broker_id)
-            continue;
-        fs[k++] = (br_replica_follower_t){.id = replicas[i],
-                                          .leo = -1,
-                                          .last_caught_up_ms = now,
-                                          .last_fetch_leo = -1,
-                                          .last_fetch_ms = 0};
-    }
-    free(rp->followers);
-    rp->followers = fs;
-    rp->n_followers = k;
-    rp->alter_pending = false;
-    rp->pending_add = -1;
-    br_log_t *log = br_logmgr_get(rm->cfg.logmgr, br_partition_topic(p), br_partition_index(p));
-    int64_t hw =
-        br_logmgr_high_watermark(rm->cfg.logmgr, br_partition_topic(p), br_partition_index(p));
-    if (log != NULL && hw > br_log_end_offset(log))
-        hw = br_log_end_offset(log);
-    rp->hw = hw < 0 ? 0 : hw;
-    return SM_OK;
-}
-
-/* Kept leadership: the replica set may have changed (reassignment). Keeps the states of the
- * replicas still there, adds fresh ones (position unknown, caught up now) for new ones. */
+/* The follower states for p's replica set: those of replicas already tracked are kept (kept
+ * leadership, where the log did not change), new ones start with their position unknown and
+ * counted as caught up now (they get replica.lag.time.max.ms to show up). */
 static sm_err_t br_replica_sync_followers(br_replica_t *rm, br_partition_t *p,
                                           br_replica_part_t *rp)
 {
@@ -542,6 +508,24 @@ static sm_err_t br_replica_sync_followers(br_replica_t *rm, br_partition_t *p,
     rp->followers = fs;
     rp->n_followers = k;
     return SM_OK;
+}
+
+/* A new leadership: every follower starts afresh (positions of an earlier epoch say nothing),
+ * no proposal is in flight, and the HW starts from the recorded one, at most the log end. */
+static sm_err_t br_replica_become_leader(br_replica_t *rm, br_partition_t *p, br_replica_part_t *rp)
+{
+    const char *topic = br_partition_topic(p);
+    int32_t part = br_partition_index(p);
+    br_log_t *log = br_logmgr_get(rm->cfg.logmgr, topic, part);
+    int64_t hw = br_logmgr_high_watermark(rm->cfg.logmgr, topic, part);
+
+    rp->n_followers = 0; /* nothing to keep */
+    rp->alter_pending = false;
+    rp->pending_add = -1;
+    if (log != NULL && hw > br_log_end_offset(log))
+        hw = br_log_end_offset(log);
+    rp->hw = hw < 0 ? 0 : hw;
+    return br_replica_sync_followers(rm, p, rp);
 }
 
 void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event_t ev)
