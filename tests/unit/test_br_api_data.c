@@ -21,6 +21,7 @@
 #include "broker/br_control.h"
 #include "broker/br_partition.h"
 #include "sm_log.h"
+#include "kclient_fixture.h"
 #include "storage_fixture.h"
 
 static struct event_base *base;
@@ -88,73 +89,24 @@ TestSuite(api_data, .init = setup, .fini = teardown);
 
 static int client(void)
 {
-    int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    cr_assert_eq(br_kafka_add_connection(k, sv[0]), SM_OK);
-    return sv[1];
+    return kc_attach(k);
 }
 
 static void send_req(int fd, int16_t key, int16_t ver, int32_t corr, sm_writer_t *body)
 {
-    sm_writer_t w;
-    sm_writer_init(&w, 0);
-    size_t at = sm_writer_reserve(&w, 4);
-    sm_writer_i16(&w, key);
-    sm_writer_i16(&w, ver);
-    sm_writer_i32(&w, corr);
-    sm_writer_str(&w, sm_str_of("test"));
-    sm_writer_raw(&w, sm_writer_data(body), sm_writer_len(body));
-    sm_writer_patch_i32(&w, at, (int32_t)(sm_writer_len(&w) - 4));
-    cr_assert_eq(sm_writer_err(&w), SM_OK);
-    cr_assert_eq(write(fd, sm_writer_data(&w), sm_writer_len(&w)), (ssize_t)sm_writer_len(&w));
-    sm_writer_deinit(&w);
+    kc_send(fd, key, ver, corr, false, sm_writer_data(body), sm_writer_len(body));
     sm_writer_deinit(body);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Runs the loop until a whole response frame is readable on fd or ms pass. Returns the frame
- * (after the size, starting with the correlation id; caller frees) or NULL. */
 static uint8_t *recv_resp(int fd, int ms, size_t *len)
 {
-    uint8_t *buf = NULL;
-    size_t have = 0, need = 4;
-    int64_t end = mono_ms() + ms;
-
-    buf = malloc(4);
-    while (mono_ms() < end) {
-        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, 5) <= 0)
-            continue;
-        ssize_t n = recv(fd, buf + have, need - have, MSG_DONTWAIT);
-        if (n <= 0)
-            continue;
-        have += (size_t)n;
-        if (have == 4 && need == 4) {
-            need = 4 + (size_t)(((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) |
-                                ((uint32_t)buf[2] << 8) | buf[3]);
-            buf = realloc(buf, need);
-        }
-        if (have == need && need > 4) {
-            memmove(buf, buf + 4, need - 4);
-            *len = need - 4;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
+    return kc_recv(base, fd, ms, len, NULL);
 }
 
 static void pump(int ms)
 {
-    int64_t end = mono_ms() + ms;
-    while (mono_ms() < end) {
+    int64_t end = kc_mono_ms() + ms;
+    while (kc_mono_ms() < end) {
         event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
         usleep(2000);
     }
@@ -430,10 +382,10 @@ Test(api_data, long_poll_parks_until_an_append_wakes_it)
     send_fetch(consumer, 4, 21, 10000, 1, 0, 0, -1);
     cr_assert_null(recv_resp(consumer, 150, &n), "nothing to read: the fetch must wait");
     cr_assert_eq(br_purgatory_count(d->purgatory), 1);
-    int64_t t0 = mono_ms();
+    int64_t t0 = kc_mono_ms();
     cr_assert_eq(produce(producer, 3, 1, 0, b, len).error, 0);
     fresult_t f = recv_fetch(consumer, 4, 21, 2000);
-    cr_assert_lt(mono_ms() - t0, 1000, "woken by the append, not by the timer");
+    cr_assert_lt(kc_mono_ms() - t0, 1000, "woken by the append, not by the timer");
     cr_assert_eq(f.error, 0);
     cr_assert_eq(f.records_len, (int32_t)len);
     cr_assert_eq(br_purgatory_count(d->purgatory), 0);
@@ -446,11 +398,11 @@ Test(api_data, long_poll_parks_until_an_append_wakes_it)
 Test(api_data, long_poll_answers_empty_after_max_wait)
 {
     int fd = client();
-    int64_t t0 = mono_ms();
+    int64_t t0 = kc_mono_ms();
 
     send_fetch(fd, 6, 31, 200, 1, 0, 0, -1);
     fresult_t f = recv_fetch(fd, 6, 31, 3000);
-    cr_assert_geq(mono_ms() - t0, 150);
+    cr_assert_geq(kc_mono_ms() - t0, 150);
     cr_assert_eq(f.error, 0);
     cr_assert_eq(f.records_len, 0);
     cr_assert_eq(br_purgatory_count(d->purgatory), 0);

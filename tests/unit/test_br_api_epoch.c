@@ -24,6 +24,7 @@
 #include "broker/br_kcodec_epoch.h"
 #include "broker/br_partition.h"
 #include "sm_log.h"
+#include "kclient_fixture.h"
 #include "storage_fixture.h"
 
 static struct event_base *base;
@@ -111,73 +112,18 @@ TestSuite(api_epoch, .init = setup, .fini = teardown);
 
 static int client(void)
 {
-    int sv[2];
-    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    cr_assert_eq(br_kafka_add_connection(k, sv[0]), SM_OK);
-    return sv[1];
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kc_attach(k);
 }
 
 /* Sends body (raw bytes) as an OffsetForLeaderEpoch request of version ver (header v2 at v4). */
 static void send_raw(int fd, int16_t ver, int32_t corr, const uint8_t *body, size_t n)
 {
-    sm_writer_t w;
-    sm_writer_init(&w, 0);
-    size_t at = sm_writer_reserve(&w, 4);
-    sm_writer_i16(&w, BR_KCODEC_EPOCH_API_KEY);
-    sm_writer_i16(&w, ver);
-    sm_writer_i32(&w, corr);
-    sm_writer_str(&w, sm_str_of("test"));
-    if (ver >= BR_KCODEC_EPOCH_FLEXIBLE_FROM)
-        sm_writer_empty_tags(&w);
-    sm_writer_raw(&w, body, n);
-    sm_writer_patch_i32(&w, at, (int32_t)(sm_writer_len(&w) - 4));
-    cr_assert_eq(sm_writer_err(&w), SM_OK);
-    cr_assert_eq(write(fd, sm_writer_data(&w), sm_writer_len(&w)), (ssize_t)sm_writer_len(&w));
-    sm_writer_deinit(&w);
+    kc_send(fd, BR_KCODEC_EPOCH_API_KEY, ver, corr, ver >= BR_KCODEC_EPOCH_FLEXIBLE_FROM, body, n);
 }
 
-/* Runs the loop until a whole response frame is readable on fd or ms pass. Returns the frame
- * (after the size; caller frees) or NULL; *closed is set when the peer closed the socket. */
 static uint8_t *recv_resp(int fd, int ms, size_t *len, bool *closed)
 {
-    uint8_t *buf = malloc(4);
-    size_t have = 0, need = 4;
-    int64_t end = mono_ms() + ms;
-
-    *closed = false;
-    while (mono_ms() < end) {
-        event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, 5) <= 0)
-            continue;
-        ssize_t n = recv(fd, buf + have, need - have, MSG_DONTWAIT);
-        if (n == 0) {
-            *closed = true;
-            break;
-        }
-        if (n < 0)
-            continue;
-        have += (size_t)n;
-        if (have == 4 && need == 4) {
-            need = 4 + (size_t)(((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) |
-                                ((uint32_t)buf[2] << 8) | buf[3]);
-            buf = realloc(buf, need);
-        }
-        if (have == need && need > 4) {
-            memmove(buf, buf + 4, need - 4);
-            *len = need - 4;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
+    return kc_recv(base, fd, ms, len, closed);
 }
 
 /* Asks req (its version) and decodes the answer into resp; returns the frame (the views in
