@@ -5,12 +5,10 @@
 #include "broker/br_fetcher.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +24,7 @@
 #include "sm_buf.h"
 #include "sm_kerr.h"
 #include "sm_log.h"
+#include "sm_stream.h"
 
 #define BR_FETCHER_API_FETCH     1
 #define BR_FETCHER_API_EPOCH     23
@@ -67,7 +66,7 @@ typedef struct br_fetcher_conn {
     int32_t leader;
     br_fetcher_part_t **parts; /* sorted by (topic, partition) */
     size_t n, cap;
-    struct bufferevent *bev;
+    sm_stream_t *st; /* NULL while not connected or connecting */
     bool connected;
     br_fetcher_kind_t kind; /* in flight */
     int32_t corr;
@@ -168,12 +167,12 @@ static void br_fetcher_arm(br_fetcher_conn_t *c, int64_t ms)
 /* Closes the connection; the next attempt waits replica.fetch.backoff.ms. */
 static void br_fetcher_reset(br_fetcher_conn_t *c, const char *why)
 {
-    if (c->bev != NULL) {
+    if (c->st != NULL) {
         if (why != NULL)
             sm_log_warn("fetcher for leader %d: %s; reconnecting in %" PRId64 " ms", (int)c->leader,
                         why, c->f->cfg.backoff_ms);
-        bufferevent_free(c->bev);
-        c->bev = NULL;
+        sm_stream_free(c->st);
+        c->st = NULL;
     }
     c->connected = false;
     br_fetcher_drop_inflight(c);
@@ -183,13 +182,13 @@ static void br_fetcher_reset(br_fetcher_conn_t *c, const char *why)
 
 static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, size_t len);
 
-static void br_fetcher_on_read(struct bufferevent *bev, void *arg)
+static void br_fetcher_on_read(sm_stream_t *st, void *arg)
 {
     br_fetcher_conn_t *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *in = sm_stream_input(st);
     size_t max = (size_t)c->f->cfg.response_max_bytes + BR_FETCHER_FRAME_SLACK;
 
-    while (c->bev == bev && evbuffer_get_length(in) >= 4) {
+    while (c->st == st && evbuffer_get_length(in) >= 4) {
         uint8_t hdr[4];
         uint32_t size;
         uint8_t *buf;
@@ -214,26 +213,36 @@ static void br_fetcher_on_read(struct bufferevent *bev, void *arg)
     }
 }
 
-static void br_fetcher_on_event(struct bufferevent *bev, short what, void *arg)
+static void br_fetcher_on_connected(sm_stream_t *st, void *arg)
 {
     br_fetcher_conn_t *c = arg;
 
-    if (bev != c->bev)
+    if (st != c->st)
         return;
-    if (what & BEV_EVENT_CONNECTED) {
-        int one = 1;
-        evutil_socket_t fd = bufferevent_getfd(bev);
-
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        c->connected = true;
-        sm_log_info("fetcher connected to leader %d", (int)c->leader);
-        br_fetcher_kick(c);
-        return;
-    }
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        br_fetcher_reset(c, (what & BEV_EVENT_EOF) ? "connection closed by the leader"
-                                                   : "connection failed");
+    c->connected = true;
+    sm_log_info("fetcher connected to leader %d", (int)c->leader);
+    br_fetcher_kick(c);
 }
+
+static void br_fetcher_on_close(sm_stream_t *st, int err, void *arg)
+{
+    br_fetcher_conn_t *c = arg;
+    char why[128];
+
+    if (st != c->st)
+        return;
+    if (err == 0)
+        snprintf(why, sizeof(why), "connection closed by the leader");
+    else
+        snprintf(why, sizeof(why), "connection failed: %s", strerror(err));
+    br_fetcher_reset(c, why);
+}
+
+static const sm_stream_cbs_t br_fetcher_cbs = {
+    .on_read = br_fetcher_on_read,
+    .on_connected = br_fetcher_on_connected,
+    .on_close = br_fetcher_on_close,
+};
 
 /* Starts a connection to the leader's first Kafka endpoint from the metadata cache. */
 static void br_fetcher_connect(br_fetcher_conn_t *c)
@@ -257,16 +266,14 @@ static void br_fetcher_connect(br_fetcher_conn_t *c)
         br_fetcher_reset(c, NULL);
         return;
     }
-    c->bev = bufferevent_socket_new(c->f->cfg.base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        evutil_freeaddrinfo(ai);
+    if (sm_stream_connect(c->f->cfg.base, ai->ai_addr, ai->ai_addrlen, &br_fetcher_cbs, c,
+                          &c->st) != SM_OK) {
+        int saved = errno;
+
+        sm_log_warn("fetcher: cannot connect to leader %d at %s:%s: %s", (int)c->leader,
+                    b->endpoints[0].host, port, strerror(saved));
         br_fetcher_reset(c, NULL);
-        return;
     }
-    bufferevent_setcb(c->bev, br_fetcher_on_read, NULL, br_fetcher_on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(c->bev, ai->ai_addr, (int)ai->ai_addrlen) < 0)
-        br_fetcher_reset(c, "connect failed");
     evutil_freeaddrinfo(ai);
 }
 
@@ -279,10 +286,11 @@ static bool br_fetcher_send(br_fetcher_conn_t *c, sm_writer_t *w, int64_t timeou
         return false;
     }
     sm_writer_patch_i32(w, 0, (int32_t)(sm_writer_len(w) - 4));
-    if (bufferevent_write(c->bev, sm_writer_data(w), sm_writer_len(w)) < 0) {
+    if (evbuffer_add(sm_stream_output(c->st), sm_writer_data(w), sm_writer_len(w)) < 0) {
         br_fetcher_reset(c, "cannot queue a request");
         return false;
     }
+    sm_stream_flush(c->st);
     br_fetcher_arm(c, timeout_ms);
     return true;
 }
@@ -700,7 +708,7 @@ static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, siz
         br_fetcher_on_epoch(c, &r);
     else
         br_fetcher_on_fetch(c, &r);
-    if (c->bev == NULL)
+    if (c->st == NULL)
         return; /* reset while handling */
     br_fetcher_drop_inflight(c);
     br_fetcher_kick(c);
@@ -716,15 +724,15 @@ static void br_fetcher_kick(br_fetcher_conn_t *c)
     if (c->kind != BR_FETCHER_REQ_NONE)
         return;
     if (c->n == 0) {
-        if (c->bev != NULL) {
-            bufferevent_free(c->bev);
-            c->bev = NULL;
+        if (c->st != NULL) {
+            sm_stream_free(c->st);
+            c->st = NULL;
             c->connected = false;
         }
         evtimer_del(c->timer);
         return;
     }
-    if (c->bev == NULL) {
+    if (c->st == NULL) {
         if (now >= c->reconnect_at_ms)
             br_fetcher_connect(c);
         else
@@ -733,9 +741,9 @@ static void br_fetcher_kick(br_fetcher_conn_t *c)
     }
     if (!c->connected)
         return;
-    if (br_fetcher_send_epochs(c, now) || c->bev == NULL)
+    if (br_fetcher_send_epochs(c, now) || c->st == NULL)
         return;
-    if (br_fetcher_send_fetch(c, now) || c->bev == NULL)
+    if (br_fetcher_send_fetch(c, now) || c->st == NULL)
         return;
     for (size_t i = 0; i < c->n; i++)
         if (c->parts[i]->retry_at_ms > now && c->parts[i]->retry_at_ms < next)
@@ -788,8 +796,8 @@ static br_fetcher_conn_t *br_fetcher_conn(br_fetcher_t *f, int32_t leader, bool 
 
 static void br_fetcher_conn_free(br_fetcher_conn_t *c)
 {
-    if (c->bev != NULL)
-        bufferevent_free(c->bev);
+    if (c->st != NULL)
+        sm_stream_free(c->st);
     event_free(c->timer);
     for (size_t i = 0; i < c->n; i++)
         br_fetcher_part_free(c->parts[i]);

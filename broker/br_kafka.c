@@ -7,7 +7,7 @@
  *     1. Every connection, open or closed with requests still pending, is on k->conns; nconns
  *        counts the open ones.
  *     2. There is one timer for all connections (the sweep), never one per connection, so
- *        10,000 idle connections cost a bufferevent each and nothing else.
+ *        10,000 idle connections cost an sm_stream each and nothing else.
  *     3. A connection is idle when it has no request in flight and nothing left to write; the
  *        sweep closes those idle longer than connections.max.idle.ms.
  */

@@ -9,8 +9,8 @@
 
 #include "broker/br_kafka.h"
 #include "broker/br_kheader.h"
+#include "sm_stream.h"
 
-struct bufferevent;
 struct evbuffer;
 struct evconnlistener;
 struct event;
@@ -57,13 +57,14 @@ struct br_kreq {
 
 struct br_kconn {
     br_kafka_t *k;
-    struct bufferevent *bev; /* NULL once closed */
+    sm_stream_t *st; /* NULL once closed */
     TAILQ_ENTRY(br_kconn) link;
     TAILQ_HEAD(br_kreq_list, br_kreq) queue; /* in request order */
     size_t nqueue;
     int64_t last_active_ms;
     int busy;         /* > 0 while a function up the stack uses the connection */
     bool read_paused; /* too many requests in flight or too much output queued */
+    bool processing;  /* in br_kconn_process: responses are flushed once at its end */
     char peer[64];
 };
 

@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include "sm_frame.h"
 #include "sm_log.h"
 #include "sm_rpc.h"
+#include "sm_stream.h"
 
 #define BR_KCONN_MAX_INFLIGHT 64
 #define BR_KCONN_MAX_OUTPUT   (16u * 1024 * 1024)
@@ -41,7 +41,7 @@
 /* Frees c when it is closed, unused up the stack and has nothing pending. */
 static void br_kconn_maybe_free(br_kconn_t *c)
 {
-    if (c->bev != NULL || c->busy > 0 || c->nqueue > 0)
+    if (c->st != NULL || c->busy > 0 || c->nqueue > 0)
         return;
     TAILQ_REMOVE(&c->k->conns, c, link);
     free(c);
@@ -69,7 +69,7 @@ static void br_kreq_unlink(br_kreq_t *r)
 /* Writes one DONE request's response into the output buffer. */
 static sm_err_t br_kreq_write(br_kconn_t *c, br_kreq_t *r)
 {
-    struct evbuffer *o = bufferevent_get_output(c->bev);
+    struct evbuffer *o = sm_stream_output(c->st);
     uint8_t hdr[BR_KHEADER_RESPONSE_MAX];
     size_t body = sm_writer_len(&r->w) + (r->out != NULL ? evbuffer_get_length(r->out) : 0);
     size_t n = br_kheader_response(hdr, r->hdr.correlation_id, r->resp_tags, body);
@@ -92,7 +92,7 @@ static void br_kconn_flush(br_kconn_t *c)
 {
     br_kreq_t *r;
 
-    while (c->bev != NULL && (r = TAILQ_FIRST(&c->queue)) != NULL && r->state == BR_KREQ_DONE) {
+    while (c->st != NULL && (r = TAILQ_FIRST(&c->queue)) != NULL && r->state == BR_KREQ_DONE) {
         sm_err_t err = br_kreq_write(c, r);
 
         br_kreq_unlink(r);
@@ -101,24 +101,26 @@ static void br_kconn_flush(br_kconn_t *c)
             br_kconn_close(c, NULL);
         }
     }
+    if (c->st != NULL && !c->processing)
+        sm_stream_flush(c->st);
 }
 
 static bool br_kconn_should_pause(const br_kconn_t *c)
 {
     return c->nqueue >= BR_KCONN_MAX_INFLIGHT ||
-           evbuffer_get_length(bufferevent_get_output(c->bev)) > BR_KCONN_MAX_OUTPUT;
+           evbuffer_get_length(sm_stream_output(c->st)) > BR_KCONN_MAX_OUTPUT;
 }
 
 void br_kconn_close(br_kconn_t *c, const char *why)
 {
     br_kreq_t *r, *next;
 
-    if (c->bev == NULL)
+    if (c->st == NULL)
         return;
     if (why != NULL)
         sm_log_info("kafka: closing %s: %s", c->peer, why);
-    bufferevent_free(c->bev);
-    c->bev = NULL;
+    sm_stream_free(c->st);
+    c->st = NULL;
     c->k->nconns--;
     c->busy++;
     for (r = TAILQ_FIRST(&c->queue); r != NULL; r = next) {
@@ -147,7 +149,7 @@ void br_kconn_destroy(br_kconn_t *c)
 {
     br_kreq_t *r;
 
-    if (c->bev != NULL)
+    if (c->st != NULL)
         br_kconn_close(c, NULL);
     while ((r = TAILQ_FIRST(&c->queue)) != NULL) {
         sm_log_warn("kafka: %s: request (api %d, corr %d) still pending at shutdown", c->peer,
@@ -160,8 +162,7 @@ void br_kconn_destroy(br_kconn_t *c)
 
 bool br_kconn_idle(const br_kconn_t *c)
 {
-    return c->bev != NULL && c->nqueue == 0 &&
-           evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+    return c->st != NULL && c->nqueue == 0 && evbuffer_get_length(sm_stream_output(c->st)) == 0;
 }
 
 /* ---- reading and dispatch -------------------------------------------------------------------- */
@@ -242,17 +243,19 @@ static void br_kconn_process(br_kconn_t *c)
 {
     br_kreq_t *r;
     sm_err_t err;
+    bool was_processing = c->processing;
 
     c->busy++;
-    while (c->bev != NULL) {
+    c->processing = true;
+    while (c->st != NULL) {
         if (br_kconn_should_pause(c)) {
             if (!c->read_paused) {
                 c->read_paused = true;
-                bufferevent_disable(c->bev, EV_READ);
+                sm_stream_read_enable(c->st, false);
             }
             break;
         }
-        err = br_kconn_take(c, bufferevent_get_input(c->bev), &r);
+        err = br_kconn_take(c, sm_stream_input(c->st), &r);
         if (err == SM_ERR_AGAIN)
             break;
         if (err == SM_ERR_TOO_LARGE || err == SM_ERR_CORRUPT) {
@@ -267,6 +270,13 @@ static void br_kconn_process(br_kconn_t *c)
         }
         br_kconn_dispatch(c, r);
     }
+    c->processing = was_processing;
+    if (c->st != NULL && !c->processing) {
+        /* One write for the answers of every frame of this read, and reading on again (the
+         * read limit may have stopped it while the input was full). */
+        sm_stream_flush(c->st);
+        sm_stream_read_enable(c->st, !c->read_paused);
+    }
     c->busy--;
     br_kconn_maybe_free(c);
 }
@@ -277,39 +287,42 @@ static void br_kconn_process(br_kconn_t *c)
  * checks the pause on every frame. */
 static void br_kconn_maybe_resume(br_kconn_t *c, int own)
 {
-    if (c->bev == NULL || !c->read_paused || c->busy > own || br_kconn_should_pause(c))
+    if (c->st == NULL || !c->read_paused || c->busy > own || br_kconn_should_pause(c))
         return;
     c->read_paused = false;
-    bufferevent_enable(c->bev, EV_READ);
     br_kconn_process(c);
 }
 
-static void br_kconn_on_read(struct bufferevent *bev, void *arg)
+static void br_kconn_on_read(sm_stream_t *st, void *arg)
 {
     br_kconn_t *c = arg;
 
-    (void)bev;
+    (void)st;
     c->last_active_ms = br_kafka_now_ms();
     br_kconn_process(c);
 }
 
-static void br_kconn_on_write(struct bufferevent *bev, void *arg)
+static void br_kconn_on_drained(sm_stream_t *st, void *arg)
 {
     br_kconn_t *c = arg;
 
-    (void)bev;
+    (void)st;
     c->last_active_ms = br_kafka_now_ms();
     br_kconn_maybe_resume(c, 0);
 }
 
-static void br_kconn_on_event(struct bufferevent *bev, short what, void *arg)
+static void br_kconn_on_close(sm_stream_t *st, int err, void *arg)
 {
-    br_kconn_t *c = arg;
-
-    (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        br_kconn_close(c, NULL);
+    (void)st;
+    (void)err;
+    br_kconn_close(arg, NULL);
 }
+
+static const sm_stream_cbs_t br_kconn_cbs = {
+    .on_read = br_kconn_on_read,
+    .on_drained = br_kconn_on_drained,
+    .on_close = br_kconn_on_close,
+};
 
 void br_kconn_accept(br_kafka_t *k, int fd, const struct sockaddr *sa)
 {
@@ -319,23 +332,19 @@ void br_kconn_accept(br_kafka_t *k, int fd, const struct sockaddr *sa)
         close(fd);
         return;
     }
-    c->bev = bufferevent_socket_new(k->deps.base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (c->bev == NULL) {
-        close(fd);
-        free(c);
-        return;
-    }
     c->k = k;
     TAILQ_INIT(&c->queue);
     c->last_active_ms = br_kafka_now_ms();
     sm_rpc_format_addr(sa, c->peer, sizeof(c->peer));
+    /* sm_stream_new closes fd when it fails. */
+    if (sm_stream_new(k->deps.base, fd, &br_kconn_cbs, c, &c->st) != SM_OK) {
+        free(c);
+        return;
+    }
     TAILQ_INSERT_TAIL(&k->conns, c, link);
     k->nconns++;
-    sm_rpc_set_nodelay(c->bev);
     /* Reading stops once a whole maximum-size frame is buffered; the peek refuses larger. */
-    bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)k->max_frame + SM_FRAME_HEADER_SIZE);
-    bufferevent_setcb(c->bev, br_kconn_on_read, br_kconn_on_write, br_kconn_on_event, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    sm_stream_set_read_limit(c->st, (size_t)k->max_frame + SM_FRAME_HEADER_SIZE);
 }
 
 /* ---- requests -------------------------------------------------------------------------------- */
@@ -434,7 +443,7 @@ void br_kreq_set_abort(br_kreq_t *req, br_kreq_abort_fn fn, void *arg)
 
 bool br_kreq_conn_open(const br_kreq_t *req)
 {
-    return req->conn->bev != NULL;
+    return req->conn->st != NULL;
 }
 
 void br_kreq_respond(br_kreq_t *req)
@@ -452,7 +461,7 @@ void br_kreq_respond(br_kreq_t *req)
     req->state = BR_KREQ_DONE;
     req->abort_fn = NULL;
     c->busy++;
-    if (c->bev == NULL)
+    if (c->st == NULL)
         br_kreq_unlink(req);
     else
         br_kconn_flush(c);
@@ -467,7 +476,7 @@ void br_kreq_drop(br_kreq_t *req)
 
     c->busy++;
     br_kreq_unlink(req);
-    if (c->bev != NULL)
+    if (c->st != NULL)
         br_kconn_flush(c);
     br_kconn_maybe_resume(c, 1);
     c->busy--;
@@ -478,7 +487,7 @@ void br_kreq_fail(br_kreq_t *req, const char *why)
 {
     br_kconn_t *c = req->conn;
 
-    if (c->bev != NULL)
+    if (c->st != NULL)
         sm_log_warn("kafka: closing %s: api key %d version %d (corr %d): %s", c->peer,
                     (int)req->hdr.api_key, (int)req->hdr.api_version, (int)req->hdr.correlation_id,
                     why);
