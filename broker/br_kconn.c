@@ -76,13 +76,13 @@ static sm_err_t br_kreq_write(br_kconn_t *c, br_kreq_t *r)
 
     if (n == 0)
         return SM_ERR_TOO_LARGE;
-    if (evbuffer_add(o, hdr, n) < 0)
+    if (sm_stream_append(o, hdr, n) < 0)
         return SM_ERR_NOMEM;
     /* File slices move from r->out to the output as references: still no copy. */
     if (r->out != NULL && evbuffer_add_buffer(o, r->out) < 0)
         return SM_ERR_NOMEM;
     if (sm_writer_len(&r->w) > 0 &&
-        evbuffer_add(o, sm_writer_data(&r->w), sm_writer_len(&r->w)) < 0)
+        sm_stream_append(o, sm_writer_data(&r->w), sm_writer_len(&r->w)) < 0)
         return SM_ERR_NOMEM;
     return SM_OK;
 }
@@ -413,7 +413,7 @@ sm_err_t br_kreq_add_file(br_kreq_t *req, int fd, int64_t pos, int64_t len)
         (void)evbuffer_set_flags(req->out, EVBUFFER_FLAG_DRAINS_TO_FD);
     }
     if (sm_writer_len(&req->w) > 0) {
-        if (evbuffer_add(req->out, sm_writer_data(&req->w), sm_writer_len(&req->w)) < 0)
+        if (sm_stream_append(req->out, sm_writer_data(&req->w), sm_writer_len(&req->w)) < 0)
             return SM_ERR_NOMEM;
         sm_writer_reset(&req->w);
     }

@@ -363,6 +363,18 @@ void sm_stream_flush(sm_stream_t *s)
     sm_stream_arm(s->wev, &s->wev_armed, evbuffer_get_length(s->out) > 0);
 }
 
+int sm_stream_append(struct evbuffer *b, const void *p, size_t n)
+{
+    struct evbuffer *tmp = evbuffer_new();
+    int rc = -1;
+
+    if (tmp != NULL && evbuffer_add(tmp, p, n) == 0 && evbuffer_add_buffer(b, tmp) == 0)
+        rc = 0;
+    if (tmp != NULL)
+        evbuffer_free(tmp);
+    return rc;
+}
+
 bool sm_stream_connected(const sm_stream_t *s)
 {
     return !s->connecting && !s->closed;

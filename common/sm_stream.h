@@ -83,6 +83,13 @@ void sm_stream_read_enable(sm_stream_t *s, bool on);
  * the output leaves once connected. */
 void sm_stream_flush(sm_stream_t *s);
 
+/* Appends n bytes to b (any evbuffer) in a chain of their own size; use it instead of
+ * evbuffer_add on a buffer that may end in a file segment. evbuffer_add sizes a new chain after
+ * the last one, and a sendfile chain's size is where it ends in its file: after a slice near
+ * the end of a 1 GiB log segment it would allocate 1 GiB for a 20-byte tail. Returns 0, or -1
+ * when out of memory. */
+int sm_stream_append(struct evbuffer *b, const void *p, size_t n);
+
 /* True once connected (always for sm_stream_new) and until closed. */
 bool sm_stream_connected(const sm_stream_t *s);
 

@@ -89,10 +89,10 @@ static void run_once(void)
 }
 
 /* Runs the loop until cond holds or 200 iterations passed. */
-#define RUN_UNTIL(cond)                                                                      \
-    do {                                                                                     \
-        for (int it_ = 0; it_ < 200 && !(cond); it_++)                                       \
-            run_once();                                                                      \
+#define RUN_UNTIL(cond)                                                                            \
+    do {                                                                                           \
+        for (int it_ = 0; it_ < 200 && !(cond); it_++)                                             \
+            run_once();                                                                            \
     } while (0)
 
 static void pair(int sv[2])
@@ -263,6 +263,43 @@ Test(stream, file_segments_leave_by_sendfile)
     cr_assert_eq(memcmp(buf, "<23456>", 7), 0);
     sm_stream_free(r.s);
     close(sv[1]);
+}
+
+/* The process's virtual size in KiB (VmSize). */
+static long vm_size_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmSize: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+Test(stream, bytes_after_a_far_file_slice_take_a_small_chain)
+{
+    char path[] = "/tmp/test_stream.XXXXXX";
+    int fd = mkstemp(path);
+    struct evbuffer *b = evbuffer_new();
+    off_t far = (off_t)512 * 1024 * 1024;
+    long before;
+
+    cr_assert_geq(fd, 0);
+    unlink(path);
+    cr_assert_eq(ftruncate(fd, far + 4096), 0); /* sparse: no disk used */
+    (void)evbuffer_set_flags(b, EVBUFFER_FLAG_DRAINS_TO_FD);
+    cr_assert_eq(evbuffer_add_file(b, fd, far, 100), 0); /* owns fd */
+    before = vm_size_kib();
+    cr_assert_eq(sm_stream_append(b, "tail", 4), 0);
+    cr_assert_lt(vm_size_kib() - before, 64 * 1024,
+                 "4 bytes after a slice ending at 512 MiB grew the process by %ld KiB",
+                 vm_size_kib() - before);
+    cr_assert_eq(evbuffer_get_length(b), 104);
+    evbuffer_free(b);
 }
 
 Test(stream, a_write_to_a_closed_peer_is_reported_from_the_loop)
