@@ -74,6 +74,9 @@ static const sm_config_key_t br_config_keys[] = {
      .def = "9223372036854775807", BR_CONFIG_I64(1), .doc = "fsync after this many messages"},
     {.name = "log.flush.interval.ms", .type = SM_CONFIG_INT64, BR_CONFIG_I64(0),
      .doc = "fsync after this long (default: never by time)"},
+    {.name = "log.writeback.bytes", .type = SM_CONFIG_INT64, .def = "1048576", BR_CONFIG_I64(0),
+     .doc = "start writing a partition's appends to disk every this many bytes (0: the kernel's "
+            "own writeback)"},
     {.name = "log.flush.offset.checkpoint.interval.ms", .type = SM_CONFIG_INT32, .def = "60000",
      BR_CONFIG_I32(0), .doc = "how often the recovery point is written"},
     {.name = "message.timestamp.type", .type = SM_CONFIG_ENUM, .def = "CreateTime",

@@ -1079,6 +1079,15 @@ uint64_t br_log_size_bytes(const br_log_t *log)
     return total;
 }
 
+int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size)
+{
+    if (log->nsegs == 0)
+        return -1;
+    *base = br_segment_base(br_log_active(log));
+    *size = br_segment_size(br_log_active(log));
+    return br_segment_fd(br_log_active(log));
+}
+
 size_t br_log_segment_count(const br_log_t *log)
 {
     return log->nsegs;

@@ -238,6 +238,9 @@ int64_t br_log_end_offset(const br_log_t *log);
 int64_t br_log_start_offset(const br_log_t *log);
 int64_t br_log_recovery_point(const br_log_t *log);
 uint64_t br_log_size_bytes(const br_log_t *log); /* sum of segment sizes */
+/* The active segment's log file (borrowed: dup it to keep it), with its base offset and size
+ * in bytes in *base and *size; -1 when the log has no segment. For br_logmgr_writeback. */
+int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size);
 size_t br_log_segment_count(const br_log_t *log);
 /* Base offset of the i-th segment (i < count), oldest first. */
 int64_t br_log_segment_base(const br_log_t *log, size_t i);

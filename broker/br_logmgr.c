@@ -43,8 +43,10 @@ typedef struct br_logmgr_part {
     int64_t hw; /* last known values, written to the checkpoints */
     int64_t recovery_point;
     int64_t log_start;
-    bool flushing; /* a flush job is out on the flusher */
-    bool detached; /* no longer in the table: freed when the flush completes */
+    int64_t wb_base;  /* br_logmgr_writeback started the write of segment wb_base ... */
+    uint64_t wb_size; /* ... up to this many bytes */
+    bool flushing;    /* a flush job is out on the flusher */
+    bool detached;    /* no longer in the table: freed when the flush completes */
 } br_logmgr_part_t;
 
 struct br_logmgr {
@@ -1244,6 +1246,75 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
             continue;
         }
         part->flushing = true;
+        n++;
+    }
+    if (started != NULL)
+        *started = n;
+    return first;
+}
+
+/* A writeback start handed to the flusher: its own descriptor and the byte range. */
+typedef struct br_logmgr_wb_job {
+    int fd;
+    uint64_t from, len;
+} br_logmgr_wb_job_t;
+
+/* @thread flusher. Advisory: a failure costs only the smoothing, so it is logged, not raised. */
+static sm_err_t br_logmgr_wb_work(void *arg, sm_errbuf_t *eb)
+{
+    br_logmgr_wb_job_t *j = arg;
+
+    (void)eb;
+    if (sync_file_range(j->fd, (off64_t)j->from, (off64_t)j->len, SYNC_FILE_RANGE_WRITE) < 0)
+        sm_log_debug("sync_file_range: %s", strerror(errno));
+    return SM_OK;
+}
+
+static void br_logmgr_wb_done(void *arg, sm_err_t err, const char *msg)
+{
+    br_logmgr_wb_job_t *j = arg;
+
+    (void)err;
+    (void)msg;
+    close(j->fd);
+    free(j);
+}
+
+sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started)
+{
+    sm_err_t first = SM_OK;
+    size_t n = 0;
+
+    for (size_t k = 0; m->flusher != NULL && k < m->nparts; k++) {
+        br_logmgr_part_t *part = m->parts[k];
+        br_logmgr_wb_job_t *j;
+        int64_t base = 0;
+        uint64_t size = 0;
+        int fd;
+
+        if (!br_logmgr_healthy(part) || (fd = br_log_active_file(part->log, &base, &size)) < 0)
+            continue;
+        if (base != part->wb_base || size < part->wb_size) {
+            part->wb_base = base; /* a new segment, or this one was truncated */
+            part->wb_size = 0;
+        }
+        if (size - part->wb_size < min_bytes)
+            continue;
+        j = malloc(sizeof(*j));
+        if (j == NULL || (j->fd = dup(fd)) < 0) {
+            free(j);
+            first = SM_ERR_NOMEM;
+            continue;
+        }
+        j->from = part->wb_size;
+        j->len = size - part->wb_size;
+        if (br_flusher_call(m->flusher, br_logmgr_wb_work, br_logmgr_wb_done, j) != SM_OK) {
+            close(j->fd);
+            free(j);
+            first = SM_ERR_NOMEM;
+            continue;
+        }
+        part->wb_size = size;
         n++;
     }
     if (started != NULL)

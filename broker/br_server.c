@@ -24,7 +24,8 @@
 #include "sm_rpc.h"
 #include "sm_zk.h"
 
-#define BR_SERVER_FLUSH_TICK_MS 1000 /* how often flush policies are looked at */
+#define BR_SERVER_FLUSH_TICK_MS     1000 /* how often flush policies are looked at */
+#define BR_SERVER_WRITEBACK_TICK_MS 100  /* how often log.writeback.bytes is looked at */
 
 struct br_server {
     struct event_base *base;
@@ -44,7 +45,7 @@ struct br_server {
     br_topicconf_t *topicconf;
     br_replica_t *replica;
     char adv_host[256];
-    struct event *flush_ev, *ckpt_ev, *hw_ev, *retention_ev;
+    struct event *flush_ev, *wb_ev, *ckpt_ev, *hw_ev, *retention_ev;
     int zk_connect_ms; /* effective zookeeper.connection.timeout.ms */
     bool ever_registered;
     bool failed;
@@ -120,6 +121,19 @@ static void br_server_on_flush(evutil_socket_t fd, short what, void *arg)
     (void)br_logmgr_flush(s->logmgr, br_server_wall_ms(), false, NULL);
 }
 
+/* Starts the disk write of recent appends every log.writeback.bytes, off the loop: left to
+ * the kernel, the page cache gathers gigabytes and writes them back in bursts 30 s later, which
+ * took the CPU from the loops for hundreds of milliseconds (docs/storage.md, Writeback). */
+static void br_server_on_writeback(evutil_socket_t fd, short what, void *arg)
+{
+    br_server_t *s = arg;
+
+    (void)fd;
+    (void)what;
+    (void)br_logmgr_writeback(s->logmgr, (uint64_t)sm_config_get_i64(s->cfg, "log.writeback.bytes"),
+                              NULL);
+}
+
 static void br_server_checkpoint(br_server_t *s, unsigned which)
 {
     /* Written on the flusher thread: an fsync on the loop stalled every client for hundreds
@@ -174,6 +188,8 @@ static sm_err_t br_server_start_timers(br_server_t *s, sm_errbuf_t *eb)
     sm_err_t err;
 
     err = br_server_timer(s, BR_SERVER_FLUSH_TICK_MS, br_server_on_flush, &s->flush_ev);
+    if (err == SM_OK && sm_config_get_i64(s->cfg, "log.writeback.bytes") > 0)
+        err = br_server_timer(s, BR_SERVER_WRITEBACK_TICK_MS, br_server_on_writeback, &s->wb_ev);
     if (err == SM_OK)
         err =
             br_server_timer(s, sm_config_get_i64(s->cfg, "log.flush.offset.checkpoint.interval.ms"),
@@ -448,6 +464,7 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
     if (registered)
         sm_log_info("deregistered broker %d", (int)s->broker_id);
     br_server_event_free(s->flush_ev);
+    br_server_event_free(s->wb_ev);
     br_server_event_free(s->ckpt_ev);
     br_server_event_free(s->hw_ev);
     br_server_event_free(s->retention_ev);

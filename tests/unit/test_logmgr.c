@@ -735,6 +735,55 @@ Test(logmgr, flush_runs_on_the_flusher_and_moves_recovery_point)
     event_base_free(base);
 }
 
+Test(logmgr, writeback_starts_once_enough_bytes_were_appended)
+{
+    struct event_base *base = event_base_new();
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    br_flusher_t *f = NULL;
+    br_logmgr_t *m;
+    br_log_t *log;
+    size_t started = 99;
+    uint64_t one;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cfg.flusher = f;
+    m = open_ok(&cfg);
+    log = create_ok(m, "t", 0);
+    append_batches(log, 1, 0, now_ms());
+    one = br_log_size_bytes(log);
+    cr_assert_eq(br_logmgr_writeback(m, 2 * one + 1, &started), SM_OK);
+    cr_assert_eq(started, 0, "one batch is below the threshold");
+    append_batches(log, 2, 0, now_ms());
+    cr_assert_eq(br_logmgr_writeback(m, 2 * one + 1, &started), SM_OK);
+    cr_assert_eq(started, 1, "three batches reach it");
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 0, "nothing appended since the last start");
+    append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1, "counted from the last start, not from zero");
+    cr_assert_eq(br_log_roll(log, now_ms()), SM_OK);
+    append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_logmgr_writeback(m, one, &started), SM_OK);
+    cr_assert_eq(started, 1, "a new active segment is counted from its start");
+    br_flusher_drain(f);
+    cr_assert_eq(br_flusher_pending(f), 0);
+    close_ok(m, true);
+    br_flusher_free(f);
+    event_base_free(base);
+}
+
+Test(logmgr, writeback_without_a_flusher_does_nothing)
+{
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    br_logmgr_t *m = open_ok(&cfg);
+    size_t started = 99;
+
+    append_batches(create_ok(m, "t", 0), 3, 0, now_ms());
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 0);
+    close_ok(m, true);
+}
+
 Test(logmgr, periodic_checkpoint_is_written_on_the_flusher)
 {
     struct event_base *base = event_base_new();
