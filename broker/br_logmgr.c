@@ -1253,6 +1253,8 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
     return first;
 }
 
+#define BR_LOGMGR_WB_PAGE ((uint64_t)4096)
+
 /* A writeback start handed to the flusher: its own descriptor and the byte range. */
 typedef struct br_logmgr_wb_job {
     int fd;
@@ -1298,7 +1300,10 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
             part->wb_base = base; /* a new segment, or this one was truncated */
             part->wb_size = 0;
         }
-        if (size - part->wb_size < min_bytes)
+        /* Whole pages only, one short of the end: the page the next append writes into is
+         * left alone, so the append never waits for its writeback. */
+        size = size > BR_LOGMGR_WB_PAGE ? (size & ~(BR_LOGMGR_WB_PAGE - 1)) - BR_LOGMGR_WB_PAGE : 0;
+        if (size <= part->wb_size || size - part->wb_size < min_bytes)
             continue;
         j = malloc(sizeof(*j));
         if (j == NULL || (j->fd = dup(fd)) < 0) {

@@ -735,7 +735,14 @@ Test(logmgr, flush_runs_on_the_flusher_and_moves_recovery_point)
     event_base_free(base);
 }
 
-Test(logmgr, writeback_starts_once_enough_bytes_were_appended)
+/* Appends batches until the log holds at least `bytes`. */
+static void append_until(br_log_t *log, uint64_t bytes)
+{
+    while (br_log_size_bytes(log) < bytes)
+        append_batches(log, 1, 0, now_ms());
+}
+
+Test(logmgr, writeback_starts_once_enough_whole_pages_were_appended)
 {
     struct event_base *base = event_base_new();
     br_logmgr_config_t cfg = config(1, 1, NULL);
@@ -743,27 +750,27 @@ Test(logmgr, writeback_starts_once_enough_bytes_were_appended)
     br_logmgr_t *m;
     br_log_t *log;
     size_t started = 99;
-    uint64_t one;
 
     cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
     cfg.flusher = f;
     m = open_ok(&cfg);
     log = create_ok(m, "t", 0);
-    append_batches(log, 1, 0, now_ms());
-    one = br_log_size_bytes(log);
-    cr_assert_eq(br_logmgr_writeback(m, 2 * one + 1, &started), SM_OK);
-    cr_assert_eq(started, 0, "one batch is below the threshold");
-    append_batches(log, 2, 0, now_ms());
-    cr_assert_eq(br_logmgr_writeback(m, 2 * one + 1, &started), SM_OK);
-    cr_assert_eq(started, 1, "three batches reach it");
+    append_until(log, 7000);
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 0, "under two pages: the page being appended to is left alone");
+    append_until(log, 17000); /* pages 0-3 whole: 0-2 may start */
+    cr_assert_eq(br_logmgr_writeback(m, 4 * 4096, &started), SM_OK);
+    cr_assert_eq(started, 0, "three pages are below a four-page threshold");
+    cr_assert_eq(br_logmgr_writeback(m, 3 * 4096, &started), SM_OK);
+    cr_assert_eq(started, 1, "three pages reach a three-page threshold");
     cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
     cr_assert_eq(started, 0, "nothing appended since the last start");
-    append_batches(log, 1, 0, now_ms());
+    append_until(log, 21000);
     cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
     cr_assert_eq(started, 1, "counted from the last start, not from zero");
     cr_assert_eq(br_log_roll(log, now_ms()), SM_OK);
-    append_batches(log, 1, 0, now_ms());
-    cr_assert_eq(br_logmgr_writeback(m, one, &started), SM_OK);
+    append_until(log, br_log_size_bytes(log) + 9000);
+    cr_assert_eq(br_logmgr_writeback(m, 4096, &started), SM_OK);
     cr_assert_eq(started, 1, "a new active segment is counted from its start");
     br_flusher_drain(f);
     cr_assert_eq(br_flusher_pending(f), 0);
