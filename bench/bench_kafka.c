@@ -12,22 +12,29 @@
  *   bench_kafka consume --bootstrap B --topic T [--records N] [--partitions P]
  *       the legacy consumer on partitions 0..P-1 from the beginning, until N records came
  *       back (bounded: 10 minutes without progress for 30 s is a failure).
- *   bench_kafka e2e --bootstrap B --topic T --rate R [--records N] [--size S] [--acks A]
- *                   [--partitions P] [--linger-ms L]
+ *   bench_kafka e2e --bootstrap B --topic T [--rate R] [--records N] [--size S] [--acks A]
+ *                   [--partitions P] [--linger-ms L] [--warmup-secs W]
  *       end-to-end latency: a consumer thread reads partitions 0..P-1 (an empty topic, from the
- *       beginning) while the main thread produces N records paced at R records/s, each value
+ *       beginning) while the main thread produces N records paced at R records/s (without
+ *       --rate: flat out, as fast as librdkafka's queue takes them), each value
  *       carrying its send time (S >= 16 bytes). Latency is per record, from the
  *       rd_kafka_producev call to the moment the consumer thread holds it (so, with acks=all,
  *       it includes replication up to the high watermark). Warm-up records (10 per partition,
- *       not measured) go first, so connections and metadata are in place when the clock starts.
- *       Bounded: the consumer gives up 30 s after the last record was sent.
+ *       not measured) go first, so connections and metadata are in place when the clock starts;
+ *       with --warmup-secs W, W seconds at the paced rate follow, not measured either, so the
+ *       clock starts in the steady state rather than with the ramp from idle.
+ *       Bounded: the consumer gives up 30 s after the last record was sent. With BENCH_TIMELINE
+ *       set in the environment, one stderr line per second of sending gives that second's
+ *       records and their largest latency (a tail of a few stalls, or spread out?).
  *
  * Prints one line of figures:
  *   produce records=N size=S acks=A partitions=P secs=T records/s=R MB/s=M p50_ms=..
  *           p99_ms=.. p99.9_ms=.. failed=F
  *   consume records=N bytes=B secs=T records/s=R MB/s=M
- *   e2e records=N size=S acks=A partitions=P rate=R secs=T received=K p50_ms=.. p99_ms=..
- *       p99.9_ms=.. max_ms=.. failed=F
+ *   e2e records=N size=S acks=A partitions=P rate=R secs=T received=K records/s=X p50_ms=..
+ *       p99_ms=.. p99.9_ms=.. max_ms=.. failed=F
+ *       (secs: sending time; records/s: records over the time until the consumer held the
+ *       last one -- the rate the whole produce-replicate-consume path sustained)
  * MB is 10^6 bytes of record values. Exit 0 when every record was delivered / consumed.
  */
 #include <inttypes.h>
@@ -52,6 +59,7 @@ struct bench_opts {
     const char *compression;
     const char *linger;
     long rate;
+    long warmup_secs;        /* e2e: seconds sent at --rate before the measurement starts */
     const char *fetch_bytes; /* consumer: fetch.message.max.bytes (per partition) */
 };
 
@@ -284,6 +292,7 @@ struct bench_e2e {
     atomic_llong done_us; /* when the last record was sent; 0 while producing */
     atomic_int ready;     /* the consumer thread has started every partition */
     atomic_long warm;     /* warm-up records (index -1) the consumer received */
+    atomic_llong last_us; /* when the consumer received the last measured record */
     int err;
 };
 
@@ -303,7 +312,8 @@ static void bench_e2e_on_record(rd_kafka_message_t *m, void *opaque)
         return;
     d = now - at;
     e->lat_us[idx] = d < 0 ? 0 : d > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)d;
-    atomic_fetch_add(&e->received, 1);
+    if (atomic_fetch_add(&e->received, 1) + 1 == e->o->records)
+        atomic_store(&e->last_us, now);
 }
 
 /*
@@ -407,6 +417,24 @@ static int bench_e2e_warm_up(struct bench_e2e *e, rd_kafka_t *rk, char *val)
     return 0;
 }
 
+/* BENCH_TIMELINE set: one stderr line per second of sending -- records sent in it and their
+ * largest end-to-end latency -- to see whether a tail is spread out or a few stalls. */
+static void bench_e2e_timeline(const struct bench_e2e *e, const int64_t *sent_us, int64_t t0)
+{
+    long i = 0;
+
+    for (long sec = 0; i < e->o->records; sec++) {
+        uint32_t worst = 0;
+        long k = 0;
+
+        for (; i < e->o->records && sent_us[i] - t0 < (sec + 1) * 1000000; i++, k++)
+            if (e->lat_us[i] != UINT32_MAX && e->lat_us[i] > worst)
+                worst = e->lat_us[i];
+        fprintf(stderr, "timeline: second %ld: %ld records, max %.2f ms\n", sec, k,
+                (double)worst / 1000.0);
+    }
+}
+
 static int bench_e2e(const struct bench_opts *o)
 {
     struct bench_e2e e = {.o = o};
@@ -427,15 +455,15 @@ static int bench_e2e(const struct bench_opts *o)
     char *val = malloc(o->size + 1);
     pthread_t th;
     int started = 0, rc = 2;
-    long i, n = 0;
-    int64_t t0, t1;
+    long i, n = 0, warm_n = o->rate * o->warmup_secs;
+    int64_t t0, t1, t2;
 
     e.lat_us = malloc((size_t)o->records * sizeof(*e.lat_us) + 1);
     bp.sent_us = malloc((size_t)o->records * sizeof(*bp.sent_us) + 1);
     bp.lat_us = malloc((size_t)o->records * sizeof(*bp.lat_us) + 1);
     if (val == NULL || e.lat_us == NULL || bp.sent_us == NULL || bp.lat_us == NULL ||
-        o->size < 16 || o->rate <= 0) {
-        fprintf(stderr, "bench_kafka: e2e needs --size >= 16 and --rate > 0\n");
+        o->size < 16 || o->rate < 0) {
+        fprintf(stderr, "bench_kafka: e2e needs --size >= 16 and --rate >= 0\n");
         goto out;
     }
     memset(val, 'x', o->size);
@@ -457,30 +485,36 @@ static int bench_e2e(const struct bench_opts *o)
         rd_kafka_poll(rk, 10);
     if (bench_e2e_warm_up(&e, rk, val) != 0)
         goto out;
+    /* Negative i: the warm-up at the measured rate (index -1: neither timed nor counted), so
+     * the measurement starts in the steady state, not with the ramp from idle. */
     t0 = bench_now_us();
-    for (i = 0; i < o->records; i++) {
+    for (i = -warm_n; i < o->records; i++) {
         rd_kafka_resp_err_t err;
-        int64_t now, idx = (int64_t)i;
+        int64_t now, idx = i < 0 ? -1 : (int64_t)i, k = i < 0 ? i + warm_n : i;
 
+        if (i == 0)
+            t0 = bench_now_us(); /* the clock and the pacing restart with the first timed one */
         /* Pace in steps of 1 ms (poll blocks): a busy loop would take a core from the brokers. */
-        while ((bench_now_us() - t0) * o->rate < (int64_t)i * 1000000)
+        while (o->rate > 0 && (bench_now_us() - t0) * o->rate < k * 1000000)
             rd_kafka_poll(rk, 1);
         now = bench_now_us();
         memcpy(val, &idx, sizeof(idx));
         memcpy(val + 8, &now, sizeof(now));
-        bp.sent_us[i] = now;
+        if (i >= 0)
+            bp.sent_us[i] = now;
         while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(o->topic),
-                                        RD_KAFKA_V_PARTITION((int32_t)(i % o->partitions)),
+                                        RD_KAFKA_V_PARTITION((int32_t)(k % o->partitions)),
                                         RD_KAFKA_V_VALUE(val, o->size),
                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END)) ==
-               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                        RD_KAFKA_V_OPAQUE((void *)(intptr_t)idx),
+                                        RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 1);
         if (err) {
             fprintf(stderr, "bench_kafka: produce: %s\n", rd_kafka_err2str(err));
             break;
         }
-        atomic_fetch_add(&e.sent, 1);
+        if (i >= 0)
+            atomic_fetch_add(&e.sent, 1);
         rd_kafka_poll(rk, 0);
     }
     t1 = bench_now_us();
@@ -488,16 +522,20 @@ static int bench_e2e(const struct bench_opts *o)
     rd_kafka_flush(rk, 120000);
     pthread_join(th, NULL);
     started = 0;
+    if (getenv("BENCH_TIMELINE") != NULL)
+        bench_e2e_timeline(&e, bp.sent_us, t0);
     for (i = 0; i < o->records; i++)
         if (e.lat_us[i] != UINT32_MAX)
             e.lat_us[n++] = e.lat_us[i];
     qsort(e.lat_us, (size_t)n, sizeof(*e.lat_us), bench_cmp_u32);
     qsort(bp.lat_us, (size_t)bp.delivered, sizeof(*bp.lat_us), bench_cmp_u32);
+    t2 = atomic_load(&e.last_us);
     printf("e2e records=%ld size=%zu acks=%s partitions=%" PRId32
-           " rate=%ld secs=%.2f received=%ld "
+           " rate=%ld secs=%.2f received=%ld records/s=%.0f "
            "p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f max_ms=%.2f produce_p99_ms=%.2f failed=%ld\n",
            o->records, o->size, o->acks, o->partitions, o->rate, (double)(t1 - t0) / 1e6,
-           atomic_load(&e.received), bench_pct_ms(e.lat_us, n, 50), bench_pct_ms(e.lat_us, n, 99),
+           atomic_load(&e.received), t2 > t0 ? (double)o->records * 1e6 / (double)(t2 - t0) : 0.0,
+           bench_pct_ms(e.lat_us, n, 50), bench_pct_ms(e.lat_us, n, 99),
            bench_pct_ms(e.lat_us, n, 99.9), n > 0 ? (double)e.lat_us[n - 1] / 1000.0 : 0.0,
            bench_pct_ms(bp.lat_us, bp.delivered, 99), bp.failed);
     rc = (atomic_load(&e.received) == o->records && bp.failed == 0) ? 0 : 1;
@@ -520,7 +558,7 @@ static int bench_usage(void)
 {
     fprintf(stderr, "usage: bench_kafka produce|consume|e2e --bootstrap B --topic T [--records N] "
                     "[--size S] [--acks A] [--partitions P] [--compression C] [--linger-ms L] "
-                    "[--rate R] [--fetch-bytes F]\n");
+                    "[--rate R] [--fetch-bytes F] [--warmup-secs W]\n");
     return 2;
 }
 
@@ -561,10 +599,13 @@ int main(int argc, char **argv)
             o.rate = atol(v);
         else if (strcmp(k, "--fetch-bytes") == 0)
             o.fetch_bytes = v;
+        else if (strcmp(k, "--warmup-secs") == 0)
+            o.warmup_secs = atol(v);
         else
             return bench_usage();
     }
-    if (i != argc || o.bootstrap == NULL || o.topic == NULL || o.records <= 0 || o.partitions <= 0)
+    if (i != argc || o.bootstrap == NULL || o.topic == NULL || o.records <= 0 ||
+        o.partitions <= 0 || o.warmup_secs < 0)
         return bench_usage();
     if (strcmp(o.mode, "produce") == 0)
         return bench_produce(&o);
