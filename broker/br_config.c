@@ -88,10 +88,11 @@ static const sm_config_key_t br_config_keys[] = {
     /* network */
     {.name = "socket.request.max.bytes", .type = SM_CONFIG_INT32, .def = "104857600",
      BR_CONFIG_I32(1), .doc = "largest request accepted"},
-    {.name = "socket.send.buffer.bytes", .type = SM_CONFIG_INT32, .def = "102400",
-     BR_CONFIG_I32(-1), .doc = "SO_SNDBUF; -1 for the OS default"},
-    {.name = "socket.receive.buffer.bytes", .type = SM_CONFIG_INT32, .def = "102400",
-     BR_CONFIG_I32(-1), .doc = "SO_RCVBUF; -1 for the OS default"},
+    {.name = "socket.send.buffer.bytes", .type = SM_CONFIG_INT32, .def = "-1", BR_CONFIG_I32(-1),
+     .doc = "SO_SNDBUF of client connections; -1 (or 0) for the OS default, which autotunes"},
+    {.name = "socket.receive.buffer.bytes", .type = SM_CONFIG_INT32, .def = "-1",
+     BR_CONFIG_I32(-1),
+     .doc = "SO_RCVBUF of client connections; -1 (or 0) for the OS default, which autotunes"},
     {.name = "connections.max.idle.ms", .type = SM_CONFIG_INT64, .def = "600000",
      .doc = "close connections idle this long"},
     /* replication */

@@ -143,6 +143,9 @@ sm_err_t br_kafka_new(const br_kafka_deps_t *deps, const char *listen_host, uint
     k->max_frame = max > 0 && max <= INT32_MAX ? (uint32_t)max : 104857600u;
     k->idle_ms =
         deps->cfg != NULL ? sm_config_get_i64(deps->cfg, "connections.max.idle.ms") : 600000;
+    k->sndbuf = deps->cfg != NULL ? sm_config_get_int(deps->cfg, "socket.send.buffer.bytes") : -1;
+    k->rcvbuf =
+        deps->cfg != NULL ? sm_config_get_int(deps->cfg, "socket.receive.buffer.bytes") : -1;
     if (listen_host != NULL)
         err = br_kafka_listen(k, listen_host, listen_port, eb);
     if (err == SM_OK && br_kafka_start_sweep(k) != SM_OK)

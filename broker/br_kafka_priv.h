@@ -28,9 +28,10 @@ struct br_kafka {
     struct evconnlistener *listener;
     struct event *sweep_ev;
     uint16_t port;
-    uint32_t max_frame;                        /* socket.request.max.bytes */
-    int64_t idle_ms;                           /* connections.max.idle.ms; <= 0: never */
-    bool freeing;                              /* br_kafka_free in progress */
+    uint32_t max_frame; /* socket.request.max.bytes */
+    int64_t idle_ms;    /* connections.max.idle.ms; <= 0: never */
+    int sndbuf, rcvbuf; /* socket.send/receive.buffer.bytes; <= 0: the OS default */
+    bool freeing;       /* br_kafka_free in progress */
     TAILQ_HEAD(br_kconn_list, br_kconn) conns; /* open and closed-with-pending connections */
     size_t nconns;                             /* open ones */
     br_kafka_api_t apis[BR_KAFKA_MAX_API_KEY + 1];

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "broker/br_kafka_priv.h"
@@ -336,6 +337,11 @@ void br_kconn_accept(br_kafka_t *k, int fd, const struct sockaddr *sa)
     TAILQ_INIT(&c->queue);
     c->last_active_ms = br_kafka_now_ms();
     sm_rpc_format_addr(sa, c->peer, sizeof(c->peer));
+    /* Explicit sizes only: the OS default autotunes, which a fixed size turns off. */
+    if (k->sndbuf > 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &k->sndbuf, sizeof(k->sndbuf));
+    if (k->rcvbuf > 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &k->rcvbuf, sizeof(k->rcvbuf));
     /* sm_stream_new closes fd when it fails. */
     if (sm_stream_new(k->deps.base, fd, &br_kconn_cbs, c, &c->st) != SM_OK) {
         free(c);

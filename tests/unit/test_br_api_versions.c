@@ -471,3 +471,55 @@ Test(br_kafka, pauses_reading_at_64_in_flight_and_resumes_when_they_complete)
     cr_assert_eq(recv_frame(buf, sizeof(buf)), 5);
     cr_assert_eq(buf[3], 70);
 }
+
+/* SO_SNDBUF / SO_RCVBUF of a connection that br_kafka `sizes` (NULL: the suite's, with the
+ * defaults) accepted. */
+static void socket_buffers(const char *const *sizes, int *snd, int *rcv)
+{
+    const char *ov[] = {"broker.id=1", "log.dirs=/tmp/samsa-unused",
+                        "zookeeper.connect=127.0.0.1:2181", NULL, NULL};
+    br_kafka_deps_t d = {.base = base, .broker_id = 1};
+    sm_config_t *c = NULL;
+    br_kafka_t *k2 = k;
+    socklen_t len = sizeof(int);
+    sm_errbuf_t eb;
+    int sv[2];
+
+    if (sizes != NULL) {
+        ov[3] = sizes[0];
+        ov[4] = sizes[1];
+        cr_assert_eq(br_config_load(NULL, ov, 5, &c, &eb), SM_OK, "%s", eb.msg);
+        d.cfg = c;
+        cr_assert_eq(br_kafka_new(&d, NULL, 0, &k2, &eb), SM_OK, "%s", eb.msg);
+    }
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(br_kafka_add_connection(k2, sv[0]), SM_OK);
+    cr_assert_eq(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, snd, &len), 0);
+    cr_assert_eq(getsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, rcv, &len), 0);
+    if (sizes != NULL) {
+        br_kafka_free(k2);
+        sm_config_free(c);
+    }
+    close(sv[1]);
+}
+
+Test(br_kafka, socket_buffer_sizes_are_applied_when_set_and_left_to_the_os_otherwise)
+{
+    static const char *const set[] = {"socket.send.buffer.bytes=65536",
+                                      "socket.receive.buffer.bytes=32768"};
+    int snd = 0, rcv = 0, os_snd = 0, os_rcv = 0, sv[2];
+    socklen_t len = sizeof(int);
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &os_snd, &len), 0);
+    cr_assert_eq(getsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &os_rcv, &len), 0);
+    close(sv[0]);
+    close(sv[1]);
+    socket_buffers(NULL, &snd, &rcv);
+    cr_assert_eq(snd, os_snd, "default: the OS's size (%d), got %d", os_snd, snd);
+    cr_assert_eq(rcv, os_rcv, "default: the OS's size (%d), got %d", os_rcv, rcv);
+    socket_buffers(set, &snd, &rcv);
+    /* Linux reports twice the size asked for (its bookkeeping overhead). */
+    cr_assert_eq(snd, 2 * 65536, "socket.send.buffer.bytes=65536 gave %d", snd);
+    cr_assert_eq(rcv, 2 * 32768, "socket.receive.buffer.bytes=32768 gave %d", rcv);
+}
