@@ -123,7 +123,7 @@ static void br_server_on_flush(evutil_socket_t fd, short what, void *arg)
 
 /* Starts the disk write of recent appends every log.writeback.bytes, off the loop: left to
  * the kernel, the page cache gathers gigabytes and writes them back in bursts 30 s later, which
- * took the CPU from the loops for hundreds of milliseconds (docs/storage.md, Writeback). */
+ * stalled the loops for hundreds of milliseconds (docs/storage.md, Writeback). */
 static void br_server_on_writeback(evutil_socket_t fd, short what, void *arg)
 {
     br_server_t *s = arg;
