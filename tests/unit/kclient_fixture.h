@@ -8,6 +8,7 @@
 #define KCLIENT_FIXTURE_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -75,19 +76,22 @@ static inline uint8_t *kc_recv(struct event_base *base, int fd, int ms, size_t *
         if (poll(&pfd, 1, 5) <= 0)
             continue;
         ssize_t n = recv(fd, buf + have, need - have, MSG_DONTWAIT);
-        if (n == 0 && closed != NULL) {
-            *closed = true;
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+            if (closed != NULL)
+                *closed = true;
             break;
         }
-        if (n <= 0)
+        if (n < 0)
             continue;
         have += (size_t)n;
+        bool sized = have > 4 || need > 4;
         if (have == 4 && need == 4) {
             need = 4 + (size_t)(((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) |
                                 ((uint32_t)buf[2] << 8) | buf[3]);
             buf = realloc(buf, need);
+            sized = true;
         }
-        if (have == need && need > 4) {
+        if (sized && have == need) {
             memmove(buf, buf + 4, need - 4);
             *len = need - 4;
             return buf;
@@ -95,6 +99,22 @@ static inline uint8_t *kc_recv(struct event_base *base, int fd, int ms, size_t *
     }
     free(buf);
     return NULL;
+}
+
+/* kc_recv into buf (cap bytes): the frame's length, -1 when the peer closed or reset the
+ * connection, -2 when no whole frame came within ms. */
+static inline int kc_recv_into(struct event_base *base, int fd, int ms, uint8_t *buf, size_t cap)
+{
+    size_t len = 0;
+    bool closed = false;
+    uint8_t *f = kc_recv(base, fd, ms, &len, &closed);
+
+    if (f == NULL)
+        return closed ? -1 : -2;
+    cr_assert_leq(len, cap, "a %zu-byte frame for a %zu-byte buffer", len, cap);
+    memcpy(buf, f, len);
+    free(f);
+    return (int)len;
 }
 
 #endif

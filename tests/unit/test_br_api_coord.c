@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "broker/br_config.h"
+#include "kclient_fixture.h"
 #include "sm_log.h"
 
 /* ---- the decoder ---------------------------------------------------------------------------- */
@@ -226,14 +227,6 @@ static void teardown(void)
 
 TestSuite(br_api_coord, .init = setup, .fini = teardown);
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sends a request frame: key/version/correlation id, client id "t" (int16 string), an empty
  * tag section when flexible (header v2), then body. */
 static void send_req(int16_t key, int16_t ver, int32_t corr, bool flexible, const void *body,
@@ -259,38 +252,7 @@ static void send_req(int16_t key, int16_t ver, int32_t corr, bool flexible, cons
  * -2 on timeout. */
 static int recv_frame(uint8_t *buf, size_t cap)
 {
-    uint8_t hdr[4];
-    size_t have = 0, need = 4, len = 0;
-    int64_t end = now_ms() + 2000;
-    bool in_hdr = true;
-
-    while (now_ms() < end) {
-        ssize_t n;
-
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        n = read(cfd, in_hdr ? hdr + have : buf + have, need - have);
-        if (n == 0)
-            return -1;
-        if (n < 0) {
-            if (errno == ECONNRESET)
-                return -1;
-            usleep(1000);
-            continue;
-        }
-        have += (size_t)n;
-        if (have < need)
-            continue;
-        if (!in_hdr)
-            return (int)len;
-        len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-        cr_assert_leq(len, cap);
-        in_hdr = false;
-        have = 0;
-        need = len;
-        if (len == 0)
-            return 0;
-    }
-    return -2;
+    return kc_recv_into(base, cfd, 2000, buf, cap);
 }
 
 static void expect_frame(const uint8_t *want, size_t n)

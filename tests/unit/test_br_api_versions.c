@@ -20,6 +20,7 @@
 
 #include "broker/br_api_info.h"
 #include "broker/br_config.h"
+#include "kclient_fixture.h"
 #include "sm_log.h"
 
 static struct event_base *base;
@@ -158,42 +159,11 @@ static void send_req(int16_t key, int16_t ver, int32_t corr, const void *body, s
     send_raw(b, len + 4);
 }
 
-/* Receives one frame (payload into buf, returns its length) within 2 s; -1 on EOF; -2 when
+/* Receives one frame (payload into buf, returns its length); -1 on EOF or reset; -2 when
  * nothing arrived within ms. */
 static int recv_frame_within(uint8_t *buf, size_t cap, int ms)
 {
-    uint8_t hdr[4];
-    size_t have = 0, need = 4, len = 0;
-    int64_t end = now_ms() + ms;
-    bool in_hdr = true;
-
-    while (now_ms() < end) {
-        ssize_t n;
-
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        n = read(cfd, in_hdr ? hdr + have : buf + have, need - have);
-        if (n == 0)
-            return -1;
-        if (n < 0) {
-            if (errno == ECONNRESET)
-                return -1;
-            usleep(1000);
-            continue;
-        }
-        have += (size_t)n;
-        if (have < need)
-            continue;
-        if (!in_hdr)
-            return (int)len;
-        len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-        cr_assert_leq(len, cap);
-        in_hdr = false;
-        have = 0;
-        need = len;
-        if (len == 0)
-            return 0;
-    }
-    return -2;
+    return kc_recv_into(base, cfd, ms, buf, cap);
 }
 
 static int recv_frame(uint8_t *buf, size_t cap)
