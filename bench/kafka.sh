@@ -19,7 +19,6 @@
 # Not part of `make test`: run it by hand and record the figures in docs/performance.md.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$(pwd)
 BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 RECORDS=${RECORDS:-10000000}
@@ -27,11 +26,9 @@ RECORDS_1K=${RECORDS_1K:-1000000}
 PARTITIONS=${PARTITIONS:-1}
 ACKS=${ACKS:-1}
 CONSUME_RUNS=${CONSUME_RUNS:-3}
-make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" "$BIN/samsa-broker" \
-    "$BIN/samsa-controller" "$BIN/samsa-admin" >/dev/null || exit 1
-case "$BIN" in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-export BIN
-BK=$BUILD/bench/bench_kafka
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_build
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/samsa-bench-kafka.XXXXXX")
 SAMPLER=
@@ -48,8 +45,7 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-    "filesystem of $tmp: $(df -hT "$tmp" | awk 'NR == 2 { print $2 }')"
+bench_machine
 
 if command -v iperf3 >/dev/null; then
     p=$((20000 + RANDOM % 12000))
@@ -65,20 +61,7 @@ else
     echo "loopback baseline: iperf3 is not installed (apt-get install iperf3)"
 fi
 
-out=
-for _ in 1 2 3 4 5; do
-    base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
-    out=$(scripts/cluster.sh start --dir "$tmp/cluster" --brokers 1 --controllers 1 \
-        --base-port "$base" 2>"$tmp/start.err") && break
-    rm -rf "$tmp/cluster"
-    out=
-done
-[ -n "$out" ] || {
-    echo "kafka.sh: the cluster did not start: $(cat "$tmp/start.err")" >&2
-    exit 1
-}
-ZK=$(sed -n 's/^zookeeper=//p' <<<"$out")
-BOOT=$(sed -n 's/^bootstrap=//p' <<<"$out")
+bench_cluster kafka.sh 1
 BPID=$(cat "$tmp/cluster/broker-1/pid")
 rss_kb() {
     awk '/VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null

@@ -31,7 +31,6 @@
 # Not part of `make test`: run it by hand and record the figures in docs/performance.md.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-ROOT=$(pwd)
 BUILD=${BUILD:-build}
 BIN=${BIN:-bin}
 RECORDS=${RECORDS:-10000000}
@@ -41,11 +40,9 @@ PARTITIONS=${PARTITIONS:-3}
 E2E_SECS=${E2E_SECS:-20}
 E2E_WARMUP=${E2E_WARMUP:-5}
 LAT_LINGER=${LAT_LINGER:-1}
-make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" "$BIN/samsa-broker" \
-    "$BIN/samsa-controller" "$BIN/samsa-admin" >/dev/null || exit 1
-case "$BIN" in /*) ;; *) BIN=$ROOT/$BIN ;; esac
-export BIN
-BK=$BUILD/bench/bench_kafka
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_build
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/samsa-bench-repl.XXXXXX")
 cleanup() {
@@ -58,24 +55,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-    "filesystem of $tmp: $(df -hT "$tmp" | awk 'NR == 2 { print $2 }')"
+bench_machine
 
-out=
-for _ in 1 2 3 4 5; do
-    base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
-    # shellcheck disable=SC2086 # CLUSTER_ARGS is a list of words on purpose
-    out=$(scripts/cluster.sh start --dir "$tmp/cluster" --brokers 3 --controllers 1 \
-        --base-port "$base" ${CLUSTER_ARGS:-} 2>"$tmp/start.err") && break
-    rm -rf "$tmp/cluster"
-    out=
-done
-[ -n "$out" ] || {
-    echo "replication.sh: the cluster did not start: $(cat "$tmp/start.err")" >&2
-    exit 1
-}
-ZK=$(sed -n 's/^zookeeper=//p' <<<"$out")
-BOOT=$(sed -n 's/^bootstrap=//p' <<<"$out")
+# shellcheck disable=SC2086 # CLUSTER_ARGS is a list of words on purpose
+bench_cluster replication.sh 3 ${CLUSTER_ARGS:-}
 echo "cluster: 3 brokers at $BOOT, topics of $PARTITIONS partitions, records of $SIZE bytes"
 
 # topic NAME RF: create it, wait (bounded) until kcat sees a leader for every partition and, for

@@ -1,0 +1,40 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sets BK, ZK, BOOT for the caller; reads its tmp
+# bench/lib.sh: what bench/kafka.sh and bench/replication.sh share. Sourced from the repository
+# root with BUILD and BIN set; `tmp` names the run's temporary folder.
+
+# Builds bench_kafka and the three programs; makes BIN absolute (exported for cluster.sh) and
+# sets BK to the bench_kafka program. Exits when the build fails.
+bench_build() {
+    make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" \
+        "$BIN/samsa-broker" "$BIN/samsa-controller" "$BIN/samsa-admin" >/dev/null || exit 1
+    case "$BIN" in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
+    export BIN
+    BK=$BUILD/bench/bench_kafka
+}
+
+# Prints the machine line: cores, memory, and the filesystem of $tmp.
+bench_machine() {
+    echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+        "filesystem of $tmp: $(df -hT "$tmp" | awk 'NR == 2 { print $2 }')"
+}
+
+# bench_cluster NAME BROKERS [cluster.sh start options...]: starts ZooKeeper, 1 controller and
+# BROKERS brokers in $tmp/cluster at a random base port below the ephemeral range (5 tries);
+# sets ZK and BOOT, or exits with one line naming NAME.
+bench_cluster() {
+    local name=$1 brokers=$2 out='' base
+    shift 2
+    for _ in 1 2 3 4 5; do
+        base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
+        out=$(scripts/cluster.sh start --dir "$tmp/cluster" --brokers "$brokers" --controllers 1 \
+            --base-port "$base" "$@" 2>"$tmp/start.err") && break
+        rm -rf "$tmp/cluster"
+        out=
+    done
+    [ -n "$out" ] || {
+        echo "$name: the cluster did not start: $(cat "$tmp/start.err")" >&2
+        exit 1
+    }
+    ZK=$(sed -n 's/^zookeeper=//p' <<<"$out")
+    BOOT=$(sed -n 's/^bootstrap=//p' <<<"$out")
+}
