@@ -108,6 +108,31 @@ static br_log_t *create_ok(br_logmgr_t *m, const char *topic, int32_t p)
 }
 
 /* Whether dir/name exists. */
+/* A manager on one dir with a flusher thread whose completions run on base. */
+typedef struct with_flusher {
+    struct event_base *base;
+    br_flusher_t *f;
+    br_logmgr_t *m;
+} with_flusher_t;
+
+static void flusher_open(with_flusher_t *w)
+{
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+
+    w->base = event_base_new();
+    w->f = NULL;
+    cr_assert_eq(br_flusher_new(w->base, br_fileops_posix(), &w->f, NULL), SM_OK);
+    cfg.flusher = w->f;
+    w->m = open_ok(&cfg);
+}
+
+static void flusher_close(with_flusher_t *w)
+{
+    close_ok(w->m, true);
+    br_flusher_free(w->f);
+    event_base_free(w->base);
+}
+
 static bool exists(const char *dir, const char *name)
 {
     char p[600];
@@ -445,30 +470,23 @@ static sm_err_t hold_work(void *arg, sm_errbuf_t *eb)
 
 Test(logmgr, deletion_renames_to_kafka_form_and_flusher_removes_it)
 {
-    struct event_base *base = event_base_new();
-    br_logmgr_config_t cfg = config(1, 1, NULL);
-    br_flusher_t *f = NULL;
-    br_logmgr_t *m;
+    with_flusher_t w;
     hold_t h;
     char cmd[600];
 
     cr_assert_eq(pipe(h.fds), 0);
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cfg.flusher = f;
-    m = open_ok(&cfg);
-    append_batches(create_ok(m, "my.topic-x", 5), 2, 0, now_ms());
-    cr_assert_eq(br_flusher_call(f, hold_work, NULL, &h), SM_OK);
-    cr_assert_eq(br_logmgr_delete(m, "my.topic-x", 5, NULL), SM_OK);
+    flusher_open(&w);
+    append_batches(create_ok(w.m, "my.topic-x", 5), 2, 0, now_ms());
+    cr_assert_eq(br_flusher_call(w.f, hold_work, NULL, &h), SM_OK);
+    cr_assert_eq(br_logmgr_delete(w.m, "my.topic-x", 5, NULL), SM_OK);
     snprintf(cmd, sizeof(cmd), "ls %s | grep -Eq '^my\\.topic-x-5\\.[0-9a-f]{32}-delete$'",
              dirs[0]);
     cr_assert_eq(system(cmd), 0, "renamed directory not found");
     cr_assert_eq(write(h.fds[1], "x", 1), 1);
-    br_flusher_drain(f);
+    br_flusher_drain(w.f);
     snprintf(cmd, sizeof(cmd), "ls %s | grep -q delete", dirs[0]);
     cr_assert_neq(system(cmd), 0, "renamed directory not removed");
-    close_ok(m, true);
-    br_flusher_free(f);
-    event_base_free(base);
+    flusher_close(&w);
     close(h.fds[0]);
     close(h.fds[1]);
 }
@@ -703,36 +721,29 @@ Test(logmgr, corrupt_epoch_file_is_rebuilt_from_the_log)
 
 Test(logmgr, flush_runs_on_the_flusher_and_moves_recovery_point)
 {
-    struct event_base *base = event_base_new();
-    br_logmgr_config_t cfg = config(1, 1, NULL);
-    br_flusher_t *f = NULL;
-    br_logmgr_t *m;
+    with_flusher_t w;
     br_log_t *log;
     size_t started = 0;
 
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cfg.flusher = f;
-    m = open_ok(&cfg);
-    log = create_ok(m, "t", 0);
+    flusher_open(&w);
+    log = create_ok(w.m, "t", 0);
     append_batches(log, 3, 0, now_ms());
     cr_assert_eq(br_log_recovery_point(log), 0);
-    cr_assert_eq(br_logmgr_flush(m, now_ms(), false, &started), SM_OK);
+    cr_assert_eq(br_logmgr_flush(w.m, now_ms(), false, &started), SM_OK);
     cr_assert_eq(started, 0, "nothing is due with infinite flush intervals");
-    cr_assert_eq(br_logmgr_flush(m, now_ms(), true, &started), SM_OK);
+    cr_assert_eq(br_logmgr_flush(w.m, now_ms(), true, &started), SM_OK);
     cr_assert_eq(started, 1);
     /* A second request while one is out starts nothing. */
-    cr_assert_eq(br_logmgr_flush(m, now_ms(), true, &started), SM_OK);
+    cr_assert_eq(br_logmgr_flush(w.m, now_ms(), true, &started), SM_OK);
     cr_assert_eq(started, 0);
     for (int i = 0; i < 2000 && br_log_recovery_point(log) != 30; i++) {
         struct timeval tv = {0, 2000};
 
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
+        event_base_loopexit(w.base, &tv);
+        event_base_dispatch(w.base);
     }
     cr_assert_eq(br_log_recovery_point(log), 30);
-    close_ok(m, true);
-    br_flusher_free(f);
-    event_base_free(base);
+    flusher_close(&w);
 }
 
 /* Appends batches until the log holds at least `bytes`. */
@@ -744,39 +755,32 @@ static void append_until(br_log_t *log, uint64_t bytes)
 
 Test(logmgr, writeback_starts_once_enough_whole_pages_were_appended)
 {
-    struct event_base *base = event_base_new();
-    br_logmgr_config_t cfg = config(1, 1, NULL);
-    br_flusher_t *f = NULL;
-    br_logmgr_t *m;
+    with_flusher_t w;
     br_log_t *log;
     size_t started = 99;
 
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cfg.flusher = f;
-    m = open_ok(&cfg);
-    log = create_ok(m, "t", 0);
+    flusher_open(&w);
+    log = create_ok(w.m, "t", 0);
     append_until(log, 7000);
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 0, "under two pages: the page being appended to is left alone");
     append_until(log, 17000); /* pages 0-3 whole: 0-2 may start */
-    cr_assert_eq(br_logmgr_writeback(m, 4 * 4096, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 4 * 4096, &started), SM_OK);
     cr_assert_eq(started, 0, "three pages are below a four-page threshold");
-    cr_assert_eq(br_logmgr_writeback(m, 3 * 4096, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 3 * 4096, &started), SM_OK);
     cr_assert_eq(started, 1, "three pages reach a three-page threshold");
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 0, "nothing appended since the last start");
     append_until(log, 21000);
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 1, "counted from the last start, not from zero");
     cr_assert_eq(br_log_roll(log, now_ms()), SM_OK);
     append_until(log, br_log_size_bytes(log) + 9000);
-    cr_assert_eq(br_logmgr_writeback(m, 4096, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 4096, &started), SM_OK);
     cr_assert_eq(started, 1, "a new active segment is counted from its start");
-    br_flusher_drain(f);
-    cr_assert_eq(br_flusher_pending(f), 0);
-    close_ok(m, true);
-    br_flusher_free(f);
-    event_base_free(base);
+    br_flusher_drain(w.f);
+    cr_assert_eq(br_flusher_pending(w.f), 0);
+    flusher_close(&w);
 }
 
 Test(logmgr, writeback_without_a_flusher_does_nothing)
@@ -793,54 +797,40 @@ Test(logmgr, writeback_without_a_flusher_does_nothing)
 
 Test(logmgr, periodic_checkpoint_is_written_on_the_flusher)
 {
-    struct event_base *base = event_base_new();
-    br_logmgr_config_t cfg = config(1, 1, NULL);
-    br_flusher_t *f = NULL;
+    with_flusher_t w;
     br_checkpoint_t *cp = NULL;
     sm_errbuf_t eb = {{0}};
-    br_logmgr_t *m;
     char p[400];
     int64_t v;
 
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cfg.flusher = f;
-    m = open_ok(&cfg);
-    (void)create_ok(m, "t", 0);
-    cr_assert_eq(br_logmgr_set_high_watermark(m, "t", 0, 0), SM_OK);
-    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    flusher_open(&w);
+    (void)create_ok(w.m, "t", 0);
+    cr_assert_eq(br_logmgr_set_high_watermark(w.m, "t", 0, 0), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(w.m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
     /* Queued, not written yet: a second tick is skipped while it is out. */
-    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
-    br_flusher_drain(f);
+    cr_assert_eq(br_logmgr_checkpoint_async(w.m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    br_flusher_drain(w.f);
     snprintf(p, sizeof(p), "%s/%s", dirs[0], BR_CHECKPOINT_REPLICATION);
     cr_assert_eq(br_checkpoint_read(br_fileops_posix(), p, &cp, &eb), SM_OK, "%s", eb.msg);
     cr_assert_eq(br_checkpoint_get(cp, "t", 0, &v), SM_OK);
     cr_assert_eq(v, 0);
     br_checkpoint_free(cp);
-    close_ok(m, true);
-    br_flusher_free(f);
-    event_base_free(base);
+    flusher_close(&w);
 }
 
 Test(logmgr, delete_while_flush_is_out_is_safe)
 {
-    struct event_base *base = event_base_new();
-    br_logmgr_config_t cfg = config(1, 1, NULL);
-    br_flusher_t *f = NULL;
-    br_logmgr_t *m;
+    with_flusher_t w;
     hold_t h;
 
     cr_assert_eq(pipe(h.fds), 0);
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cfg.flusher = f;
-    m = open_ok(&cfg);
-    append_batches(create_ok(m, "t", 0), 3, 0, now_ms());
-    cr_assert_eq(br_flusher_call(f, hold_work, NULL, &h), SM_OK);
-    cr_assert_eq(br_logmgr_flush(m, now_ms(), true, NULL), SM_OK);
-    cr_assert_eq(br_logmgr_delete(m, "t", 0, NULL), SM_OK);
+    flusher_open(&w);
+    append_batches(create_ok(w.m, "t", 0), 3, 0, now_ms());
+    cr_assert_eq(br_flusher_call(w.f, hold_work, NULL, &h), SM_OK);
+    cr_assert_eq(br_logmgr_flush(w.m, now_ms(), true, NULL), SM_OK);
+    cr_assert_eq(br_logmgr_delete(w.m, "t", 0, NULL), SM_OK);
     cr_assert_eq(write(h.fds[1], "x", 1), 1);
-    close_ok(m, true);
-    br_flusher_free(f);
-    event_base_free(base);
+    flusher_close(&w);
     close(h.fds[0]);
     close(h.fds[1]);
 }
