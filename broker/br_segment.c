@@ -41,7 +41,23 @@ struct br_segment {
      * appends never change bytes already written. */
     uint64_t hdr_pos;
     br_batch_header_t hdr;
+    /* Reserved appends (br_segment_reserve) not yet written by the log's writer thread: size
+     * and next_offset count them, readers see only vis_size / vis_next (design note 6). */
+    bool unwritten;
+    uint64_t vis_size;
+    int64_t vis_next;
 };
+
+/* The bytes and the end offset readers may see (design note 6). */
+static uint64_t br_segment_rd_size(const br_segment_t *seg)
+{
+    return seg->unwritten ? seg->vis_size : seg->size;
+}
+
+static int64_t br_segment_rd_next(const br_segment_t *seg)
+{
+    return seg->unwritten ? seg->vis_next : seg->next_offset;
+}
 
 static sm_err_t br_segment_errno(int e)
 {
@@ -201,6 +217,7 @@ static sm_err_t br_segment_index_batch(br_segment_t *seg, uint64_t pos, const br
 static void br_segment_reset_state(br_segment_t *seg)
 {
     seg->hdr_pos = UINT64_MAX;
+    seg->unwritten = false;
     seg->next_offset = seg->base;
     seg->size = 0;
     seg->bytes_since_index = 0;
@@ -464,32 +481,84 @@ sm_err_t br_segment_delete(br_segment_t *seg)
     return err;
 }
 
+/* SM_ERR_RANGE unless the batches of set fit after the appended ones (br_segment_append). */
+static sm_err_t br_segment_check_fit(const br_segment_t *seg, const br_batch_set_t *set)
+{
+    const br_batch_header_t *last = &set->batches[set->count - 1].hdr;
+
+    if (set->batches[0].hdr.base_offset < seg->next_offset ||
+        br_batch_last_offset(last) - seg->base > INT32_MAX ||
+        set->bytes > BR_SEGMENT_MAX_POSITION - seg->size)
+        return SM_ERR_RANGE;
+    return SM_OK;
+}
+
+/* Counts the batches of set, which start at `start`, as appended: index entries, size, end. */
+static sm_err_t br_segment_account(br_segment_t *seg, uint64_t start, const br_batch_set_t *set,
+                                   int64_t now_ms)
+{
+    sm_err_t err = SM_OK;
+
+    for (size_t i = 0; i < set->count && err == SM_OK; i++)
+        err = br_segment_index_batch(seg, start + set->batches[i].pos, &set->batches[i].hdr);
+    seg->size = start + set->bytes;
+    seg->next_offset = br_batch_last_offset(&set->batches[set->count - 1].hdr) + 1;
+    seg->modified_ms = now_ms;
+    return err;
+}
+
 sm_err_t br_segment_append(br_segment_t *seg, const uint8_t *buf, const br_batch_set_t *set,
                            int64_t now_ms)
 {
-    const br_batch_header_t *last;
     uint64_t start = seg->size;
     sm_err_t err;
 
     if (set->count == 0)
         return SM_OK;
-    last = &set->batches[set->count - 1].hdr;
-    if (set->batches[0].hdr.base_offset < seg->next_offset ||
-        br_batch_last_offset(last) - seg->base > INT32_MAX ||
-        set->bytes > BR_SEGMENT_MAX_POSITION - start)
-        return SM_ERR_RANGE;
+    err = br_segment_check_fit(seg, set);
+    if (err != SM_OK)
+        return err;
     err = br_segment_pwrite(seg, buf, set->bytes, start);
     if (err != SM_OK) {
         /* Leave no partial batch behind; if even that fails, recovery will cut it. */
         (void)br_segment_ftruncate(seg, start);
         return err;
     }
-    for (size_t i = 0; i < set->count && err == SM_OK; i++)
-        err = br_segment_index_batch(seg, start + set->batches[i].pos, &set->batches[i].hdr);
-    seg->size = start + set->bytes;
-    seg->next_offset = br_batch_last_offset(last) + 1;
-    seg->modified_ms = now_ms;
+    err = br_segment_account(seg, start, set, now_ms);
+    if (!seg->unwritten) {
+        seg->vis_size = seg->size;
+        seg->vis_next = seg->next_offset;
+    }
     return err;
+}
+
+sm_err_t br_segment_reserve(br_segment_t *seg, const br_batch_set_t *set, int64_t now_ms,
+                            uint64_t *pos)
+{
+    sm_err_t err;
+
+    *pos = seg->size;
+    if (set->count == 0)
+        return SM_OK;
+    err = br_segment_check_fit(seg, set);
+    if (err != SM_OK)
+        return err;
+    if (!seg->unwritten) {
+        seg->vis_size = seg->size;
+        seg->vis_next = seg->next_offset;
+        seg->unwritten = true;
+    }
+    return br_segment_account(seg, *pos, set, now_ms);
+}
+
+void br_segment_written(br_segment_t *seg, uint64_t end, int64_t next_offset)
+{
+    if (!seg->unwritten || end <= seg->vis_size)
+        return;
+    seg->vis_size = end;
+    seg->vis_next = next_offset;
+    if (end >= seg->size)
+        seg->unwritten = false;
 }
 
 sm_err_t br_segment_translate(br_segment_t *seg, int64_t offset, uint64_t *pos,
@@ -498,12 +567,12 @@ sm_err_t br_segment_translate(br_segment_t *seg, int64_t offset, uint64_t *pos,
     br_index_entry_t e;
     uint64_t at = 0;
 
-    if (offset >= seg->next_offset)
+    if (offset >= br_segment_rd_next(seg))
         return SM_ERR_NOT_FOUND;
     if (br_index_lookup(seg->oidx, offset, &e))
         at = (uint64_t)e.value;
-    while (at < seg->size) {
-        sm_err_t err = br_segment_read_header(seg, at, seg->size, h);
+    while (at < br_segment_rd_size(seg)) {
+        sm_err_t err = br_segment_read_header(seg, at, br_segment_rd_size(seg), h);
 
         if (err != SM_OK)
             return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
@@ -522,11 +591,11 @@ static sm_err_t br_segment_offset_at(br_segment_t *seg, uint64_t pos, int64_t *o
     br_batch_header_t h;
     sm_err_t err;
 
-    if (pos >= seg->size) {
-        *offset = seg->next_offset;
+    if (pos >= br_segment_rd_size(seg)) {
+        *offset = br_segment_rd_next(seg);
         return SM_OK;
     }
-    err = br_segment_read_header(seg, pos, seg->size, &h);
+    err = br_segment_read_header(seg, pos, br_segment_rd_size(seg), &h);
     if (err == SM_OK)
         *offset = h.base_offset;
     return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
@@ -546,7 +615,7 @@ static sm_err_t br_segment_boundary_before(br_segment_t *seg, uint64_t first_end
         at = (uint64_t)e.value;
     while (at < limit) {
         br_batch_header_t h;
-        sm_err_t err = br_segment_read_header(seg, at, seg->size, &h);
+        sm_err_t err = br_segment_read_header(seg, at, br_segment_rd_size(seg), &h);
 
         if (err != SM_OK)
             return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
@@ -566,8 +635,8 @@ sm_err_t br_segment_read(br_segment_t *seg, int64_t offset, size_t max_bytes, in
 {
     br_batch_header_t h;
     uint64_t start = 0;
-    uint64_t end = seg->size;
-    int64_t end_offset = seg->next_offset;
+    uint64_t end = br_segment_rd_size(seg);
+    int64_t end_offset = br_segment_rd_next(seg);
     sm_err_t err;
 
     *s = (br_segment_slice_t){.fd = -1, .first_offset = -1, .next_offset = offset};
@@ -577,7 +646,7 @@ sm_err_t br_segment_read(br_segment_t *seg, int64_t offset, size_t max_bytes, in
     s->next_offset = h.base_offset;
     if (br_batch_last_offset(&h) >= max_offset)
         return SM_OK;
-    if (max_offset < seg->next_offset) {
+    if (max_offset < br_segment_rd_next(seg)) {
         br_batch_header_t bh;
 
         /* Stop before the first batch that reaches the bound. */
@@ -608,15 +677,15 @@ sm_err_t br_segment_find_by_time(br_segment_t *seg, int64_t ts, int64_t *offset)
     uint64_t at = 0;
     int64_t from = seg->base;
 
-    if (seg->max_ts < ts || seg->size == 0)
+    if (seg->max_ts < ts || br_segment_rd_size(seg) == 0)
         return SM_ERR_NOT_FOUND;
     if (br_index_lookup(seg->tidx, ts, &e))
         from = e.value;
     if (br_index_lookup(seg->oidx, from, &e))
         at = (uint64_t)e.value;
-    while (at < seg->size) {
+    while (at < br_segment_rd_size(seg)) {
         br_batch_header_t h;
-        sm_err_t err = br_segment_read_header(seg, at, seg->size, &h);
+        sm_err_t err = br_segment_read_header(seg, at, br_segment_rd_size(seg), &h);
 
         if (err != SM_OK)
             return err == SM_ERR_TRUNCATED ? SM_ERR_CORRUPT : err;
@@ -640,9 +709,9 @@ sm_err_t br_segment_scan(br_segment_t *seg, int64_t offset, br_segment_batch_fn 
     while (err == SM_OK) {
         err = fn(ctx, &h);
         at += br_batch_size(&h);
-        if (err != SM_OK || at >= seg->size)
+        if (err != SM_OK || at >= br_segment_rd_size(seg))
             break;
-        err = br_segment_read_header(seg, at, seg->size, &h);
+        err = br_segment_read_header(seg, at, br_segment_rd_size(seg), &h);
         if (err == SM_ERR_TRUNCATED)
             err = SM_ERR_CORRUPT;
     }
@@ -704,6 +773,11 @@ int64_t br_segment_next_offset(const br_segment_t *seg)
 uint64_t br_segment_size(const br_segment_t *seg)
 {
     return seg->size;
+}
+
+uint64_t br_segment_written_size(const br_segment_t *seg)
+{
+    return br_segment_rd_size(seg);
 }
 
 bool br_segment_is_empty(const br_segment_t *seg)

@@ -28,6 +28,12 @@
  *        before its fsync), so the index files may lag the .log until then. A trusted open
  *        sees only segments that a clean close or a flush (the recovery point) wrote whole;
  *        recovery rebuilds the others.
+ *     6. Appends may be reserved now and written later by another thread (br_segment_reserve,
+ *        then br_segment_written when the bytes are in the file, in order): size,
+ *        next_offset and the indexes count them at once, so further appends and rolls go on,
+ *        but every read (translate, read, find_by_time, scan) stops at what was written.
+ *        Sealing touches only the indexes, so a roll need not wait; truncation and close
+ *        expect nothing unwritten (br_log drains its writer first).
  *   Opening
  *     trust:   load both indexes, sanity-check them, scan the batch headers after the last
  *              offset entry to find next_offset; any inconsistency falls back to recover.
@@ -112,6 +118,18 @@ sm_err_t br_segment_delete(br_segment_t *seg);
 sm_err_t br_segment_append(br_segment_t *seg, const uint8_t *buf, const br_batch_set_t *set,
                            int64_t now_ms);
 
+/* Reserves the place of the batches of set (stamped, as for br_segment_append) without
+ * writing them: *pos = where their bytes go in the .log (br_segment_fd), which the caller
+ * writes, then reports with br_segment_written. Same checks and errors as br_segment_append,
+ * but never an I/O error. */
+sm_err_t br_segment_reserve(br_segment_t *seg, const br_batch_set_t *set, int64_t now_ms,
+                            uint64_t *pos);
+
+/* The bytes of the .log up to `end` are written, and `next_offset` is the offset after the
+ * last batch they hold: readers may see them. Calls must come in the order of the
+ * reservations; a smaller end than already reported is ignored. */
+void br_segment_written(br_segment_t *seg, uint64_t end, int64_t next_offset);
+
 /* Finds the first batch whose last offset >= offset. Returns SM_OK with its position and
  * header, SM_ERR_NOT_FOUND if no batch in the segment reaches offset, or SM_ERR_IO /
  * SM_ERR_CORRUPT if the file cannot be read. */
@@ -152,7 +170,8 @@ sm_err_t br_segment_flush_indexes(br_segment_t *seg);
 /* Accessors. */
 int64_t br_segment_base(const br_segment_t *seg);
 int64_t br_segment_next_offset(const br_segment_t *seg);
-uint64_t br_segment_size(const br_segment_t *seg);
+uint64_t br_segment_size(const br_segment_t *seg);         /* appended, written or reserved */
+uint64_t br_segment_written_size(const br_segment_t *seg); /* what readers see (note 6) */
 bool br_segment_is_empty(const br_segment_t *seg);
 bool br_segment_index_full(const br_segment_t *seg);
 /* Largest maxTimestamp of its batches, or -1 if none carries one. */

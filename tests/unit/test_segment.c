@@ -2,7 +2,8 @@
  * test_segment: one segment -- append and offset translation at every offset, zero-copy read
  * slices (byte limits, the first batch whole, the upper-bound offset), trusted and recovering
  * opens, index rebuilds, truncation and lookup by time, and the header kept from the last
- * read (one header read a sequential slice; forgotten when the .log is cut).
+ * read (one header read a sequential slice; forgotten when the .log is cut), and appends
+ * reserved for another thread to write, unread until reported written.
  */
 #include "broker/br_segment.h"
 
@@ -494,5 +495,63 @@ Test(segment, a_recovery_cut_forgets_the_header_read_last)
     seg_append(seg, &m, 7, 20, 2000);
     expect_batch_at(seg, m.base[4], keep, m.size[4]);
     check_translations(seg, &m);
+    br_segment_close(seg);
+}
+
+/* Reserves one batch of `records` (stamped at m->next) without writing it; returns its bytes
+ * (the caller writes them at *pos and frees them). */
+static uint8_t *seg_reserve(br_segment_t *seg, model_t *m, int32_t records, uint64_t *pos,
+                            size_t *len)
+{
+    uint8_t *b = fx_simple_batch(records, 50, 10, len);
+    br_batch_set_t set;
+
+    br_batch_stamp(b, m->next, 3);
+    br_batch_set_init(&set);
+    cr_assert_eq(br_batch_validate_set(b, *len, NULL, &set, NULL), SM_OK);
+    cr_assert_eq(br_segment_reserve(seg, &set, 0, pos), SM_OK);
+    cr_assert_eq(*pos, m->end);
+    m->next += records;
+    m->end += *len;
+    br_batch_set_deinit(&set);
+    return b;
+}
+
+Test(segment, reserved_appends_are_read_only_once_reported_written)
+{
+    model_t m;
+    br_segment_t *seg = make_segment(100, &m);
+    br_segment_slice_t s;
+    uint64_t pos1, pos2;
+    size_t len1, len2;
+    uint8_t *b1, *b2;
+
+    seg_append(seg, &m, 2, 40, 5);              /* written: offsets 100-101 */
+    b1 = seg_reserve(seg, &m, 3, &pos1, &len1); /* 102-104 */
+    b2 = seg_reserve(seg, &m, 4, &pos2, &len2); /* 105-108 */
+    cr_assert_eq(br_segment_next_offset(seg), 109, "appends go on after the reserved ones");
+    cr_assert_eq(br_segment_size(seg), m.end);
+    cr_assert_eq(br_segment_written_size(seg), pos1);
+    cr_assert_eq(br_segment_read(seg, 100, 1 << 20, INT64_MAX, &s), SM_OK);
+    cr_assert_eq(s.len, pos1, "only the written batch");
+    cr_assert_eq(s.next_offset, 102);
+    cr_assert_eq(br_segment_read(seg, 103, 1 << 20, INT64_MAX, &s), SM_ERR_NOT_FOUND);
+
+    /* Write both, report the first: it alone becomes readable. */
+    cr_assert_eq(pwrite(br_segment_fd(seg), b1, len1, (off_t)pos1), (ssize_t)len1);
+    cr_assert_eq(pwrite(br_segment_fd(seg), b2, len2, (off_t)pos2), (ssize_t)len2);
+    br_segment_written(seg, pos1 + len1, 105);
+    cr_assert_eq(br_segment_read(seg, 100, 1 << 20, INT64_MAX, &s), SM_OK);
+    cr_assert_eq(s.len, pos1 + len1);
+    cr_assert_eq(s.next_offset, 105);
+    br_segment_written(seg, pos1, 102); /* out of order: ignored */
+    cr_assert_eq(br_segment_written_size(seg), pos1 + len1);
+    br_segment_written(seg, pos2 + len2, 109);
+    cr_assert_eq(br_segment_written_size(seg), m.end);
+    cr_assert_eq(br_segment_read(seg, 106, 1 << 20, INT64_MAX, &s), SM_OK);
+    cr_assert_eq(s.first_offset, 105);
+    cr_assert_eq(s.len, len2);
+    free(b1);
+    free(b2);
     br_segment_close(seg);
 }
