@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "broker/br_decompress.h"
+#include "broker/br_flusher.h"
 #include "sm_buf.h"
 #include "sm_log.h"
 
@@ -35,7 +36,24 @@ struct br_log {
     int64_t last_now_ms; /* latest clock reading passed in, for calls that take none */
     bool rolled_since_flush;
     sm_err_t failed; /* SM_OK, or the sticky SM_ERR_IO / SM_ERR_NOSPC */
+    /* Appends handed to cfg.writer and not completed yet; while there are any, readers see
+     * the log end as written_end (design note 5). */
+    size_t unwritten;
+    uint64_t unwritten_bytes;
+    int64_t written_end;
 };
+
+/* An append handed to the writer thread: the bytes, copied, and where they go. */
+typedef struct br_log_write {
+    br_log_t *log;
+    br_segment_t *seg;
+    const br_fileops_t *ops;
+    int fd;
+    uint64_t pos;
+    size_t len;
+    int64_t end_offset; /* the offset after its last batch */
+    uint8_t data[];
+} br_log_write_t;
 
 typedef struct br_log_flush_file {
     int fd;
@@ -84,6 +102,12 @@ static sm_err_t br_log_fail(br_log_t *log, sm_err_t err, const char *what)
 static br_segment_t *br_log_active(const br_log_t *log)
 {
     return log->segs[log->nsegs - 1];
+}
+
+/* The offset the next append takes: past every append, written or not. */
+static int64_t br_log_next_offset(const br_log_t *log)
+{
+    return log->nsegs > 0 ? br_segment_next_offset(br_log_active(log)) : log->log_start;
 }
 
 static sm_err_t br_log_push_segment(br_log_t *log, br_segment_t *seg)
@@ -394,6 +418,7 @@ sm_err_t br_log_close(br_log_t *log, bool clean)
 
     if (log == NULL)
         return SM_OK;
+    br_log_drain(log);
     err = log->failed;
     if (clean && err == SM_OK && log->nsegs > 0) {
         err = br_segment_seal(br_log_active(log));
@@ -459,6 +484,103 @@ static sm_err_t br_log_maybe_roll(br_log_t *log, const br_batch_set_t *set, int6
     return roll ? br_log_roll_at(log, first, now_ms) : SM_OK;
 }
 
+/* @thread writer: writes the job's bytes; touches nothing but the job. */
+static sm_err_t br_log_write_work(void *arg, sm_errbuf_t *eb)
+{
+    br_log_write_t *w = arg;
+    size_t done = 0;
+
+    while (done < w->len) {
+        ssize_t n = w->ops->pwrite(w->ops->ctx, w->fd, w->data + done, w->len - done,
+                                   (off_t)(w->pos + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+
+            return sm_errbuf_set(eb, e == ENOSPC || e == EDQUOT ? SM_ERR_NOSPC : SM_ERR_IO,
+                                 "write: %s", strerror(e));
+        }
+        done += (size_t)n;
+    }
+    return SM_OK;
+}
+
+/* Loop thread: the job's bytes are in the file (or failed): readers may see them. */
+static void br_log_write_done(void *arg, sm_err_t err, const char *msg)
+{
+    br_log_write_t *w = arg;
+    br_log_t *log = w->log;
+
+    log->unwritten--;
+    log->unwritten_bytes -= w->len;
+    if (err != SM_OK) {
+        sm_log_error("log %s: %s", log->dir, msg);
+        (void)br_log_fail(log, err, "writing an append");
+    } else if (log->failed == SM_OK) {
+        br_segment_written(w->seg, w->pos + w->len, w->end_offset);
+        if (w->end_offset > log->written_end)
+            log->written_end = w->end_offset;
+    }
+    free(w);
+    if (log->cfg.on_written != NULL)
+        log->cfg.on_written(log->cfg.on_written_ctx);
+}
+
+/* Reserves the append in the active segment and hands its bytes to the writer thread. */
+static sm_err_t br_log_submit(br_log_t *log, const uint8_t *buf, const br_batch_set_t *set,
+                              int64_t now_ms)
+{
+    br_segment_t *seg = br_log_active(log);
+    int64_t before = br_log_end_offset(log);
+    br_log_write_t *w;
+    sm_err_t err;
+
+    if (log->unwritten_bytes > BR_LOG_MAX_UNWRITTEN_BYTES)
+        br_log_drain(log); /* the disk is behind: wait for it here rather than queue more */
+    w = malloc(sizeof(*w) + set->bytes);
+    if (w == NULL)
+        return SM_ERR_NOMEM;
+    err = br_segment_reserve(seg, set, now_ms, &w->pos);
+    if (err != SM_OK) {
+        free(w);
+        return err;
+    }
+    memcpy(w->data, buf, set->bytes);
+    w->log = log;
+    w->seg = seg;
+    w->ops = log->ops;
+    w->fd = br_segment_fd(seg);
+    w->len = set->bytes;
+    w->end_offset = br_segment_next_offset(seg);
+    if (log->unwritten == 0)
+        log->written_end = before;
+    log->unwritten++;
+    log->unwritten_bytes += w->len;
+    if (br_flusher_call(log->cfg.writer, br_log_write_work, br_log_write_done, w) != SM_OK) {
+        sm_errbuf_t eb;
+
+        err = br_log_write_work(w, &eb); /* out of memory for the queue: write it here */
+        br_log_write_done(w, err, eb.msg);
+    }
+    return log->failed;
+}
+
+void br_log_drain(br_log_t *log)
+{
+    if (log->unwritten == 0)
+        return;
+    br_flusher_drain(log->cfg.writer);
+    if (log->unwritten > 0)
+        sm_log_error("log %s: %zu append(s) still unwritten after a drain", log->dir,
+                     log->unwritten);
+}
+
+size_t br_log_unwritten(const br_log_t *log)
+{
+    return log->unwritten;
+}
+
 /* The part of an append shared by leader and follower: roll, callback, write, flush. */
 static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br_batch_set_t *set,
                                      int64_t max_ts, int64_t now_ms, br_log_append_info_t *info)
@@ -475,7 +597,10 @@ static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br
         err = log->cfg.on_batch(log->cfg.on_batch_ctx, &set->batches[i].hdr);
     if (err != SM_OK)
         return err;
-    err = br_segment_append(br_log_active(log), buf, set, now_ms);
+    if (log->cfg.writer != NULL)
+        err = br_log_submit(log, buf, set, now_ms);
+    else
+        err = br_segment_append(br_log_active(log), buf, set, now_ms);
     if (err != SM_OK)
         return br_log_fail(log, err, "appending");
     if (info != NULL) {
@@ -486,8 +611,10 @@ static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br
         info->records = set->records;
         info->bytes = set->bytes;
     }
-    if (br_log_end_offset(log) - log->recovery_point >= log->cfg.flush_interval_messages)
+    if (br_log_next_offset(log) - log->recovery_point >= log->cfg.flush_interval_messages) {
+        br_log_drain(log);
         err = br_log_flush(log, now_ms);
+    }
     return err;
 }
 
@@ -503,7 +630,7 @@ sm_err_t br_log_append(br_log_t *log, uint8_t *buf, br_batch_set_t *set, int32_t
         return SM_ERR_INVALID;
     if (set->bytes > (uint64_t)log->cfg.segment_bytes)
         return SM_ERR_TOO_LARGE;
-    offset = br_log_end_offset(log);
+    offset = br_log_next_offset(log);
     for (size_t i = 0; i < set->count; i++) {
         br_batch_extent_t *e = &set->batches[i];
         uint8_t *b = buf + e->pos;
@@ -534,7 +661,7 @@ sm_err_t br_log_append_as_follower(br_log_t *log, const uint8_t *buf, const br_b
         return SM_ERR_INVALID;
     if (set->bytes > (uint64_t)log->cfg.segment_bytes)
         return SM_ERR_TOO_LARGE;
-    next = br_log_end_offset(log);
+    next = br_log_next_offset(log);
     for (size_t i = 0; i < set->count; i++) {
         const br_batch_header_t *h = &set->batches[i].hdr;
 
@@ -551,6 +678,7 @@ sm_err_t br_log_roll(br_log_t *log, int64_t now_ms)
 {
     if (log->failed != SM_OK)
         return log->failed;
+    br_log_drain(log);
     if (br_segment_is_empty(br_log_active(log)))
         return SM_OK;
     return br_log_roll_at(log, br_log_end_offset(log), now_ms);
@@ -691,6 +819,7 @@ out:
 
 sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset, int64_t *found_ts)
 {
+    br_log_drain(log); /* readers and truncation see written bytes only */
     *found_ts = BR_BATCH_NO_TIMESTAMP;
     if (log->failed != SM_OK)
         return log->failed;
@@ -728,6 +857,7 @@ static sm_err_t br_log_scan_cb(void *arg, const br_batch_header_t *h)
 
 sm_err_t br_log_for_each_batch(br_log_t *log, int64_t offset, br_log_batch_fn fn, void *ctx)
 {
+    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     br_log_scan_ctx_t sc = {.fn = fn, .ctx = ctx, .fn_err = SM_OK};
 
     if (log->failed != SM_OK)
@@ -763,6 +893,7 @@ static bool br_log_segment_expired(const br_log_t *log, const br_segment_t *seg,
 sm_err_t br_log_delete_old_segments(br_log_t *log, int64_t now_ms, int64_t upper_bound,
                                     size_t *deleted)
 {
+    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     uint64_t total = br_log_size_bytes(log);
     size_t n = 0;
     sm_err_t err = log->failed;
@@ -798,6 +929,7 @@ sm_err_t br_log_delete_old_segments(br_log_t *log, int64_t now_ms, int64_t upper
 
 sm_err_t br_log_set_log_start_offset(br_log_t *log, int64_t offset)
 {
+    br_log_drain(log); /* readers and truncation see written bytes only */
     if (log->failed != SM_OK)
         return log->failed;
     if (offset > br_log_end_offset(log))
@@ -816,6 +948,7 @@ sm_err_t br_log_set_log_start_offset(br_log_t *log, int64_t offset)
 
 sm_err_t br_log_truncate_to(br_log_t *log, int64_t offset)
 {
+    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     sm_err_t err = SM_OK;
 
     if (log->failed != SM_OK)
@@ -840,6 +973,7 @@ sm_err_t br_log_truncate_to(br_log_t *log, int64_t offset)
 
 sm_err_t br_log_truncate_fully_and_start_at(br_log_t *log, int64_t offset)
 {
+    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     br_segment_t *seg = NULL;
     sm_err_t err = SM_OK;
 
@@ -1044,6 +1178,7 @@ void br_log_flush_job_free(br_log_flush_job_t *job)
 
 sm_err_t br_log_flush(br_log_t *log, int64_t now_ms)
 {
+    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     br_log_flush_job_t *job = NULL;
     sm_err_t err = br_log_flush_prepare(log, now_ms, true, &job);
 
@@ -1057,7 +1192,7 @@ sm_err_t br_log_flush(br_log_t *log, int64_t now_ms)
 
 int64_t br_log_end_offset(const br_log_t *log)
 {
-    return log->nsegs > 0 ? br_segment_next_offset(br_log_active(log)) : log->log_start;
+    return log->unwritten > 0 ? log->written_end : br_log_next_offset(log);
 }
 
 int64_t br_log_start_offset(const br_log_t *log)
@@ -1084,7 +1219,7 @@ int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size)
     if (log->nsegs == 0)
         return -1;
     *base = br_segment_base(br_log_active(log));
-    *size = br_segment_size(br_log_active(log));
+    *size = br_segment_written_size(br_log_active(log));
     return br_segment_fd(br_log_active(log));
 }
 

@@ -5,9 +5,10 @@
  * and index space, deletes whole old segments for retention, truncates for followers, keeps
  * the recovery point (the offset below which everything is known to be on disk) and recovers
  * after a crash. It is owned by the event loop; only br_log_flush_job_run runs elsewhere (on
- * the flusher thread). Checkpoint files, the clean-shutdown marker, the leader-epoch cache
- * and scheduling belong to the log manager ("store"): this module takes what it needs as
- * arguments and reports through callbacks and getters.
+ * the flusher thread), and with a writer the pwrite of each append (on the writer thread).
+ * Checkpoint files, the clean-shutdown marker, the leader-epoch cache and scheduling belong to the
+ * log manager ("store"): this module takes what it needs as arguments and reports through callbacks
+ * and getters.
  *
  *   Produce:  records blob --br_batch_validate_set--> set --br_log_append--> active segment
  *   Fetch:    br_log_read(offset, max_bytes, HW) --> {fd, pos, len} --> sendfile
@@ -18,7 +19,7 @@
  *     1. There is always at least one segment; segments are sorted by base offset and their
  *        offset ranges do not overlap; only the last one takes appends.
  *     2. log_start_offset <= log_end_offset; log_start_offset >= the first segment's base.
- *        log_end_offset = the last segment's next_offset.
+ *        log_end_offset = the last segment's next_offset, once the writer is idle (note 5).
  *     3. recovery_point <= log_end_offset, and every offset below it has been fsynced (data
  *        and indexes of its segment, and the directory entry of that segment).
  *     4. Once failed (an I/O error: EIO, ENOSPC, ...), the log stays failed: every call that
@@ -42,6 +43,16 @@
  *     truncate_fully_and_start_at  drop every segment, restart empty at an offset; the caller
  *                        clears the epoch cache
  *     flush_begin/done   advance the recovery point once a flusher has fsynced
+ *     5. With cfg.writer (the broker's), an append is checked, stamped and given its place on
+ *        the loop, and its bytes (copied) are written by the writer thread: a write blocked
+ *        in the filesystem (writeback holding the inode's block map) then stalls that thread,
+ *        not every client of the loop. Until the write completes (br_log_write_done, in
+ *        order), br_log_end_offset and every read stop before it; further appends take the
+ *        offsets after it. Whoever acknowledges an append waits for br_log_end_offset to
+ *        pass it (cfg.on_written says when). Operations that read far back or cut the log
+ *        (truncate, retention, log start, time search, batch walk, roll, flush, close) drain
+ *        the writer first. A failed write fails the log. More than
+ *        BR_LOG_MAX_UNWRITTEN_BYTES unwritten makes the next append wait for the disk.
  *   The leader-epoch cache: on_batch (config) is called for every batch appended (leader or
  *   follower, before it is written -- Kafka's order) and for every batch read by a recovery
  *   at open; after br_log_open the caller truncates the cache to br_log_end_offset().
@@ -81,7 +92,13 @@ typedef struct br_log_config {
     bool log_append_time;            /* message.timestamp.type=LogAppendTime */
     br_log_batch_fn on_batch;        /* may be NULL */
     void *on_batch_ctx;
+    struct br_flusher *writer;     /* NULL: appends are written before br_log_append returns */
+    void (*on_written)(void *ctx); /* loop: appends handed to the writer were written (or
+                                    * failed); may be NULL */
+    void *on_written_ctx;
 } br_log_config_t;
+
+#define BR_LOG_MAX_UNWRITTEN_BYTES (64u * 1024 * 1024) /* design note 5 */
 
 /* Kafka's defaults (flush intervals: never). */
 void br_log_config_defaults(br_log_config_t *cfg);
@@ -232,8 +249,16 @@ void br_log_flush_job_free(br_log_flush_job_t *job);
  * tests. Returns SM_OK or the error (the log then fails). */
 sm_err_t br_log_flush(br_log_t *log, int64_t now_ms);
 
+/* Waits until every append of this log handed to the writer is written, and runs the
+ * writer's completions (all logs'; design note 5). Nothing to do without a writer. */
+void br_log_drain(br_log_t *log);
+
+/* Appends handed to the writer and not completed yet. */
+size_t br_log_unwritten(const br_log_t *log);
+
 /* ---- state -------------------------------------------------------------------------------- */
 
+/* The log end offset readers see: appends still with the writer are not counted. */
 int64_t br_log_end_offset(const br_log_t *log);
 int64_t br_log_start_offset(const br_log_t *log);
 int64_t br_log_recovery_point(const br_log_t *log);
