@@ -114,6 +114,20 @@ int64_t br_api_data_high_watermark(const br_api_data_t *d, const char *topic, in
     return br_log_end_offset(log);
 }
 
+void br_api_data_on_written(br_api_data_t *d, const char *topic, int32_t partition)
+{
+    if (d->replica != NULL) {
+        br_replica_after_append(d->replica, topic, partition); /* an ISR of one moves the HW */
+    } else {
+        br_log_t *log = br_logmgr_get(d->deps->logmgr, topic, partition);
+
+        if (log != NULL)
+            (void)br_logmgr_set_high_watermark(d->deps->logmgr, topic, partition,
+                                               br_log_end_offset(log));
+    }
+    br_purgatory_wake(d->purgatory, topic, partition);
+}
+
 void br_api_data_set_replica(br_api_data_t *d, struct br_replica *replica)
 {
     d->replica = replica;

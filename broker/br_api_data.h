@@ -3,8 +3,9 @@
  * OffsetForLeaderEpoch handlers (br_api_produce.c, br_api_fetch.c, br_api_list_offsets.c,
  * br_api_epoch.c): the broker's parts they read (borrowed from the front end's deps),
  * message.max.bytes, the purgatory where long-poll Fetches and acks=all Produces wait, and the
- * replica layer (br_replica: high watermarks, follower fetches). Produce wakes the purgatory
- * after each append, the replica layer when a high watermark moves. Loop thread only.
+ * replica layer (br_replica: high watermarks, follower fetches). Each written append
+ * (br_api_data_on_written) wakes the purgatory, the replica layer does when a high watermark
+ * moves. Loop thread only.
  *
  *   br_server:  k = br_kafka_new(...); br_api_data_new(k, &d); br_api_data_register(d);
  *               ... br_kafka_free(k) (aborts parked fetches); br_api_data_free(d)
@@ -76,5 +77,12 @@ void br_api_data_set_replica(br_api_data_t *d, struct br_replica *replica);
 /* The high watermark of a leader's log: the replica layer's, or without one the log end. */
 int64_t br_api_data_high_watermark(const br_api_data_t *d, const char *topic, int32_t partition,
                                    br_log_t *log);
+
+/* The log end of (topic, partition) moved (an append was written): moves the high watermark
+ * (an ISR of one; without a replica layer, the log end) and wakes what waits on the
+ * partition -- followers' and consumers' long polls, acks=1 and acks=all produces. br_server
+ * calls it from the log manager's br_logmgr_written_fn; produce calls it for appends written
+ * at once. */
+void br_api_data_on_written(br_api_data_t *d, const char *topic, int32_t partition);
 
 #endif

@@ -7,6 +7,12 @@
  * others are appended all the same (Kafka's behaviour). v0-2 (message format 0/1) are answered
  * 43 per partition; acks outside {-1, 0, 1} 21; acks=0 gets no response at all.
  *
+ * Appends are written by the writer thread (br_log.h note 5): acks=1 parks the request in
+ * the purgatory too, until the leader's log end passes each appended partition -- then NONE,
+ * or NOT_LEADER_OR_FOLLOWER / KAFKA_STORAGE_ERROR if leadership moved or the write failed,
+ * or REQUEST_TIMED_OUT after timeout_ms. Without a writer the append is written at once and
+ * nothing parks.
+ *
  * acks=all (-1): a partition whose ISR is below min.insync.replicas is refused before the
  * append (NOT_ENOUGH_REPLICAS); the others are appended and the request parks in the
  * purgatory until the high watermark covers every appended partition (the replica layer wakes
@@ -16,8 +22,9 @@
  * as Kafka: the client must not count such a record as acknowledged.
  *
  *   request --decode--> for each partition: leader? log? validate_set (1 batch)? min ISR?
- *           --> for each valid partition: br_log_append --> HW (br_replica) --> wake purgatory
- *           --> acks=all and not yet covered: park --wake/timer--> settle
+ *           --> for each valid partition: br_log_append (queued for the writer thread)
+ *           --> written (br_api_data_on_written) --> HW (br_replica) --> wake purgatory
+ *           --> acks=1 not yet written / acks=all not yet covered: park --wake/timer--> settle
  *           --> encode response (or drop it for acks=0)
  */
 #include "broker/br_api_data.h"
@@ -38,7 +45,8 @@ typedef struct br_api_produce_work {
     br_batch_set_t set;
 } br_api_produce_work_t;
 
-/* One appended partition of an acks=all request, until the HW covers it. */
+/* One appended partition of an acks=1 or acks=all request, until it is written (acks=1) or
+ * the HW covers it (acks=all). */
 typedef struct br_api_produce_wait {
     char topic[BR_API_DATA_TOPIC_MAX + 1];
     br_kcodec_produce_part_t *part; /* its answer, in op->pr */
@@ -47,7 +55,8 @@ typedef struct br_api_produce_wait {
     bool pending;
 } br_api_produce_wait_t;
 
-/* An acks=all request parked in the purgatory until its partitions are replicated. */
+/* An acks=1 or acks=all request parked in the purgatory until its partitions are written or
+ * replicated. */
 typedef struct br_api_produce_op {
     br_api_data_t *d;
     br_kreq_t *req;
@@ -111,13 +120,9 @@ static bool br_api_produce_append(br_api_data_t *d, const char *topic, br_kcodec
     p->log_append_time = info.log_append_time;
     p->log_start_offset = info.log_start_offset;
     *end_offset = info.last_offset + 1;
-    if (d->replica != NULL) {
-        br_replica_after_append(d->replica, topic, p->index); /* an ISR of one moves the HW */
-    } else {
-        int64_t hw = br_api_data_high_watermark(d, topic, p->index, w->log);
-        (void)br_logmgr_set_high_watermark(d->deps->logmgr, topic, p->index, hw);
-    }
-    br_purgatory_wake(d->purgatory, topic, p->index); /* followers' long polls */
+    /* Written already (no writer thread)? Else the log manager reports it when it is. */
+    if (br_log_end_offset(w->log) >= *end_offset)
+        br_api_data_on_written(d, topic, p->index);
     return true;
 }
 
@@ -142,7 +147,7 @@ static sm_err_t br_api_produce_run(br_api_produce_op_t *op)
     br_api_produce_work_t *work = n > 0 ? calloc(n, sizeof(*work)) : NULL;
     if (n > 0 && work == NULL)
         return SM_ERR_NOMEM;
-    if (req->acks == -1 && n > 0 && (op->waits = calloc(n, sizeof(*op->waits))) == NULL) {
+    if (req->acks != 0 && n > 0 && (op->waits = calloc(n, sizeof(*op->waits))) == NULL) {
         free(work);
         return SM_ERR_NOMEM;
     }
@@ -190,6 +195,23 @@ static void br_api_produce_op_free(br_api_produce_op_t *op)
     free(op);
 }
 
+/* Whether the append of wt is in the leader's file yet (the writer thread may still hold
+ * it): done with NONE when it is; done with an error when it never will be here (leadership
+ * moved: NOT_LEADER_OR_FOLLOWER; the log failed: KAFKA_STORAGE_ERROR); else not done. */
+static void br_api_produce_written_status(const br_api_data_t *d, const br_api_produce_wait_t *wt,
+                                          bool *done, sm_kerr_t *err)
+{
+    br_log_t *log = NULL;
+    int32_t epoch = -1;
+
+    *done = true;
+    *err = br_api_data_leader_log(d, wt->topic, wt->part->index, -1, &log, &epoch);
+    if (*err == SM_KERR_NONE && epoch < wt->leader_epoch)
+        *err = SM_KERR_NOT_LEADER_OR_FOLLOWER;
+    if (*err == SM_KERR_NONE && br_log_end_offset(log) < wt->end_offset)
+        *done = false;
+}
+
 /* Settles every pending partition that can be: replicated (NONE), leadership lost, or the
  * ISR fell short. With timed_out, what is still pending gets REQUEST_TIMED_OUT. Returns true
  * when nothing is pending. */
@@ -204,7 +226,8 @@ static bool br_api_produce_settle(br_api_produce_op_t *op, bool timed_out)
 
         if (!wt->pending)
             continue;
-        if (op->d->replica != NULL)
+        br_api_produce_written_status(op->d, wt, &done, &err);
+        if (done && err == SM_KERR_NONE && op->pr.acks == -1 && op->d->replica != NULL)
             br_replica_acks_status(op->d->replica, wt->topic, wt->part->index, wt->leader_epoch,
                                    wt->end_offset, &done, &err);
         if (!done && timed_out) {
@@ -255,7 +278,7 @@ static void br_api_produce_on_abort(void *arg, br_kreq_t *req)
     br_kreq_drop(req);
 }
 
-/* Parks op until its partitions are replicated or pr.timeout_ms passes. */
+/* Parks op until its partitions are written (acks=1) or replicated, or pr.timeout_ms passes. */
 static sm_err_t br_api_produce_park(br_api_produce_op_t *op)
 {
     br_purgatory_key_t *keys = calloc(op->n_waits + 1, sizeof(*keys));

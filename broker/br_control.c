@@ -298,6 +298,7 @@ static sm_err_t br_control_assign_epoch(br_control_t *c, const char *topic, int3
                              (int)partition);
     if (epoch < 0)
         return SM_OK;
+    br_log_drain(log); /* the epoch starts after every append, written or not yet */
     return br_epoch_assign(cache, epoch, br_log_end_offset(log), eb);
 }
 

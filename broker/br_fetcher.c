@@ -18,6 +18,7 @@
 
 #include "broker/br_batch.h"
 #include "broker/br_epoch.h"
+#include "broker/br_flusher.h"
 #include "broker/br_kcodec_epoch.h"
 #include "broker/br_kcodec_fetchc.h"
 #include "broker/br_log.h"
@@ -51,6 +52,7 @@ typedef struct br_fetcher_part {
     br_fetcher_state_t state;
     int64_t retry_at_ms; /* after an error: waits until then */
     int rounds;          /* truncation questions asked in this epoch */
+    int64_t leader_hw;   /* the leader's HW in its last answer; -1: none */
 } br_fetcher_part_t;
 
 /* What an in-flight request was built for (invariant 2). */
@@ -61,7 +63,15 @@ typedef struct br_fetcher_sent {
     bool answered;       /* Fetch: the response named it */
 } br_fetcher_sent_t;
 
-typedef struct br_fetcher_conn {
+typedef struct br_fetcher_conn br_fetcher_conn_t;
+
+/* Queued on the writer thread behind a response's appends: when it completes, they are all
+ * written (design note 5). c is NULL once the connection is gone. */
+typedef struct br_fetcher_barrier {
+    br_fetcher_conn_t *c;
+} br_fetcher_barrier_t;
+
+struct br_fetcher_conn {
     br_fetcher_t *f;
     int32_t leader;
     br_fetcher_part_t **parts; /* sorted by (topic, partition) */
@@ -74,7 +84,8 @@ typedef struct br_fetcher_conn {
     size_t n_sent;
     struct event *timer;     /* request timeout while in flight; else retries and reconnects */
     int64_t reconnect_at_ms; /* no connection attempt before */
-} br_fetcher_conn_t;
+    br_fetcher_barrier_t *barrier; /* waiting for the writer: no request until it completes */
+};
 
 struct br_fetcher {
     br_fetcher_config_t cfg;
@@ -351,6 +362,7 @@ static void br_fetcher_on_epoch_result(br_fetcher_conn_t *c, br_fetcher_part_t *
         p->retry_at_ms = br_fetcher_now_ms() + f->cfg.backoff_ms;
         return;
     }
+    br_log_drain(log); /* compare with every append we made, as leader too (br_log.h note 5) */
     int64_t leo = br_log_end_offset(log);
     p->rounds++;
     if (r->leader_epoch < 0 || r->end_offset < 0 || p->rounds > BR_FETCHER_MAX_ROUNDS) {
@@ -477,6 +489,16 @@ out:
 
 /* ---- fetching ------------------------------------------------------------------------------ */
 
+/* The follower's HW: the leader's last one, but never past what our log has written. */
+static void br_fetcher_take_hw(br_fetcher_t *f, const br_fetcher_part_t *p, br_log_t *log)
+{
+    int64_t leo = br_log_end_offset(log);
+    int64_t hw = p->leader_hw < leo ? p->leader_hw : leo;
+
+    if (hw >= 0 && hw != br_logmgr_high_watermark(f->cfg.logmgr, p->topic, p->partition))
+        (void)br_logmgr_set_high_watermark(f->cfg.logmgr, p->topic, p->partition, hw);
+}
+
 /* Appends one partition's fetched records and takes its HW from the answer. */
 static void br_fetcher_append(br_fetcher_t *f, br_fetcher_part_t *p,
                               const br_kcodec_fetchc_part_t *fp, int64_t now)
@@ -534,10 +556,8 @@ static void br_fetcher_append(br_fetcher_t *f, br_fetcher_part_t *p,
             }
         }
     }
-    int64_t leo = br_log_end_offset(log);
-    int64_t hw = fp->h.high_watermark < leo ? fp->h.high_watermark : leo;
-    if (hw >= 0 && hw != br_logmgr_high_watermark(f->cfg.logmgr, p->topic, p->partition))
-        (void)br_logmgr_set_high_watermark(f->cfg.logmgr, p->topic, p->partition, hw);
+    p->leader_hw = fp->h.high_watermark;
+    br_fetcher_take_hw(f, p, log);
 out:
     br_batch_set_deinit(&set);
 }
@@ -692,6 +712,63 @@ out:
     return sent;
 }
 
+/* @thread writer: nothing to do; being run means every earlier append was written. */
+static sm_err_t br_fetcher_barrier_work(void *arg, sm_errbuf_t *eb)
+{
+    (void)arg;
+    (void)eb;
+    return SM_OK;
+}
+
+static void br_fetcher_barrier_done(void *arg, sm_err_t err, const char *msg)
+{
+    br_fetcher_barrier_t *b = arg;
+    br_fetcher_conn_t *c = b->c;
+
+    (void)err;
+    (void)msg;
+    free(b);
+    if (c == NULL)
+        return;
+    c->barrier = NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        br_fetcher_part_t *p = c->parts[i];
+        br_log_t *log = br_logmgr_get(c->f->cfg.logmgr, p->topic, p->partition);
+
+        if (log != NULL && p->state == BR_FETCHER_FETCHING && p->leader_hw >= 0)
+            br_fetcher_take_hw(c->f, p, log);
+    }
+    br_fetcher_kick(c);
+}
+
+/* After a response's appends: while the writer thread still holds some, the next Fetch would
+ * tell the leader an end we have not written (it counts it towards the HW, and a crash of
+ * ours would lose it), so it waits for a barrier queued behind them. True if one was queued. */
+static bool br_fetcher_wait_writes(br_fetcher_conn_t *c)
+{
+    br_flusher_t *writer = br_logmgr_writer(c->f->cfg.logmgr);
+    bool unwritten = false;
+
+    for (size_t i = 0; i < c->n && !unwritten; i++) {
+        br_log_t *log = br_logmgr_get(c->f->cfg.logmgr, c->parts[i]->topic, c->parts[i]->partition);
+
+        unwritten = log != NULL && br_log_unwritten(log) > 0;
+    }
+    if (!unwritten || writer == NULL)
+        return false;
+    c->barrier = calloc(1, sizeof(*c->barrier));
+    if (c->barrier != NULL) {
+        c->barrier->c = c;
+        if (br_flusher_call(writer, br_fetcher_barrier_work, br_fetcher_barrier_done, c->barrier) ==
+            SM_OK)
+            return true;
+        free(c->barrier);
+        c->barrier = NULL;
+    }
+    br_flusher_drain(writer); /* out of memory: wait here instead */
+    return false;
+}
+
 static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, size_t len)
 {
     sm_reader_t r;
@@ -711,6 +788,8 @@ static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, siz
     if (c->st == NULL)
         return; /* reset while handling */
     br_fetcher_drop_inflight(c);
+    if (c->kind == BR_FETCHER_REQ_NONE && br_fetcher_wait_writes(c))
+        return; /* the next request goes when the barrier completes */
     br_fetcher_kick(c);
 }
 
@@ -721,7 +800,7 @@ static void br_fetcher_kick(br_fetcher_conn_t *c)
 {
     int64_t now = br_fetcher_now_ms(), next = INT64_MAX;
 
-    if (c->kind != BR_FETCHER_REQ_NONE)
+    if (c->kind != BR_FETCHER_REQ_NONE || c->barrier != NULL)
         return;
     if (c->n == 0) {
         if (c->st != NULL) {
@@ -796,6 +875,8 @@ static br_fetcher_conn_t *br_fetcher_conn(br_fetcher_t *f, int32_t leader, bool 
 
 static void br_fetcher_conn_free(br_fetcher_conn_t *c)
 {
+    if (c->barrier != NULL)
+        c->barrier->c = NULL; /* it completes later and frees itself */
     if (c->st != NULL)
         sm_stream_free(c->st);
     event_free(c->timer);
@@ -887,6 +968,7 @@ sm_err_t br_fetcher_follow(br_fetcher_t *f, const char *topic, int32_t partition
     p->partition = partition;
     p->leader_epoch = leader_epoch;
     p->state = BR_FETCHER_TRUNCATING;
+    p->leader_hw = -1;
     if (c->n == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 8;
         br_fetcher_part_t **np = realloc(c->parts, ncap * sizeof(*np));

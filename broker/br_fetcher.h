@@ -8,7 +8,7 @@
  * follower's high watermark becomes min(leader's HW, own LEO). Loop thread only.
  *
  *   follow(t, p, leader, epoch) --> TRUNCATING --OffsetForLeaderEpoch--> truncate --> FETCHING
- *   FETCHING --Fetch--> append, HW --> Fetch ...      (the next Fetch tells the leader our LEO)
+ *   FETCHING --Fetch--> append --written--> HW --> Fetch ...  (it tells the leader our LEO)
  *   OFFSET_OUT_OF_RANGE --> TRUNCATING (or restart at the leader's log start if below it)
  *   other partition errors --> that partition waits replica.fetch.backoff.ms
  *   connection lost / no answer within replica.socket.timeout.ms --> reconnect after backoff
@@ -21,6 +21,10 @@
  *     3. A partition fetches only after it has truncated for its current leader epoch, so the
  *        follower's log is a prefix of the leader's below its fetch offset.
  *     4. Logs are looked up by name at each use (a StopReplica may delete them meanwhile).
+ *     5. The appends of an answer are written by the log manager's writer thread (br_log.h
+ *        note 5). The connection sends nothing more until a barrier queued behind them on
+ *        that thread completes: the next Fetch's offsets (our LEO, which the leader counts
+ *        towards its HW) are then offsets we have in our files. Truncation drains first.
  *   Truncation (KIP-279): ask the leader for the end of our latest epoch E; it answers (E',
  *   end). If we know E' too: truncate to min(end, our end of E'); done. If not: truncate to our
  *   end of the largest epoch below E' and ask again. An undefined answer: truncate to our HW.

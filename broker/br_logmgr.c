@@ -52,6 +52,8 @@ typedef struct br_logmgr_part {
 struct br_logmgr {
     const br_fileops_t *ops;
     br_flusher_t *flusher;
+    br_logmgr_written_fn on_written;
+    void *on_written_arg;
     br_log_config_t log_cfg;
     br_logmgr_config_fn configure;
     void *configure_arg;
@@ -266,6 +268,27 @@ static br_logmgr_part_t *br_logmgr_part_new(br_logmgr_t *m, const char *topic, i
     return part;
 }
 
+/* A log's appends were written by the writer thread: tell the broker (br_logmgr.h). */
+static void br_logmgr_on_written(void *ctx)
+{
+    br_logmgr_part_t *part = ctx;
+    br_logmgr_t *m = part->m;
+
+    if (m->on_written != NULL)
+        m->on_written(m->on_written_arg, part->topic, part->partition);
+}
+
+br_flusher_t *br_logmgr_writer(const br_logmgr_t *m)
+{
+    return m->log_cfg.writer;
+}
+
+void br_logmgr_set_on_written(br_logmgr_t *m, br_logmgr_written_fn fn, void *arg)
+{
+    m->on_written = fn;
+    m->on_written_arg = arg;
+}
+
 /* Opens the epoch cache and the log of a part. A cache file that cannot be parsed is rebuilt
  * from the log's batches rather than failing the partition. */
 static sm_err_t br_logmgr_part_open(br_logmgr_t *m, br_logmgr_part_t *part, bool clean,
@@ -281,6 +304,8 @@ static sm_err_t br_logmgr_part_open(br_logmgr_t *m, br_logmgr_part_t *part, bool
     part->user_ctx = cfg.on_batch_ctx;
     cfg.on_batch = br_logmgr_on_batch;
     cfg.on_batch_ctx = part;
+    cfg.on_written = br_logmgr_on_written;
+    cfg.on_written_ctx = part;
 
     err = br_epoch_open(m->ops, part->path, &part->epochs, eb);
     if (err == SM_ERR_CORRUPT || err == SM_ERR_UNSUPPORTED) {
@@ -976,6 +1001,7 @@ static sm_err_t br_logmgr_close_dir_clean(br_logmgr_t *m, size_t i, sm_errbuf_t 
                                       (int)part->partition);
             continue;
         }
+        br_log_drain(part->log);
         br_logmgr_part_refresh(part);
         end = br_log_end_offset(part->log);
         err = br_log_close(part->log, true);

@@ -33,6 +33,7 @@ struct br_server {
     int32_t broker_id;
     int64_t start_ms;
     br_flusher_t *flusher;
+    br_flusher_t *writer; /* writes the logs' appends (br_log.h note 5) */
     br_logmgr_t *logmgr;
     br_metacache_t *metacache;
     br_control_t *control;
@@ -96,6 +97,8 @@ static sm_err_t br_server_open_storage(br_server_t *s, sm_errbuf_t *eb)
     sm_err_t err;
 
     err = br_flusher_new(s->base, br_fileops_posix(), &s->flusher, eb);
+    if (err == SM_OK)
+        err = br_flusher_new(s->base, br_fileops_posix(), &s->writer, eb);
     if (err != SM_OK)
         return err;
     mc.dirs = sm_config_get_list(s->cfg, "log.dirs", &ndirs);
@@ -104,6 +107,7 @@ static sm_err_t br_server_open_storage(br_server_t *s, sm_errbuf_t *eb)
     mc.cluster_id = NULL; /* from meta.properties now, checked against /cluster/id later */
     mc.flusher = s->flusher;
     br_server_log_config(s->cfg, &mc.log);
+    mc.log.writer = s->writer;
     err = br_logmgr_open(&mc, br_server_wall_ms(), &s->logmgr, eb);
     if (err != SM_OK)
         return err;
@@ -320,6 +324,15 @@ static sm_err_t br_server_start_zk(br_server_t *s, sm_errbuf_t *eb)
 
 /* ---- Kafka API ----------------------------------------------------------------------------- */
 
+/* Appends the writer thread wrote: high watermark, parked produces and fetches. */
+static void br_server_on_written(void *arg, const char *topic, int32_t partition)
+{
+    br_server_t *s = arg;
+
+    if (s->data != NULL)
+        br_api_data_on_written(s->data, topic, partition);
+}
+
 static sm_err_t br_server_start_kafka(br_server_t *s, sm_errbuf_t *eb)
 {
     br_kafka_deps_t d = {
@@ -362,6 +375,7 @@ static sm_err_t br_server_start_kafka(br_server_t *s, sm_errbuf_t *eb)
         err = br_api_data_register(s->data);
     if (err != SM_OK)
         return sm_errbuf_set(eb, err, "cannot register the Kafka APIs");
+    br_logmgr_set_on_written(s->logmgr, br_server_on_written, s);
     sm_log_info("Kafka listener on %s:%u (advertised %s:%u)", host[0] != '\0' ? host : "0.0.0.0",
                 (unsigned)br_kafka_port(s->kafka), s->adv_host, (unsigned)adv_port);
     return SM_OK;
@@ -446,6 +460,11 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
 
     if (s == NULL)
         return SM_OK;
+    /* Appends still with the writer complete while everything they wake still exists. */
+    if (s->writer != NULL)
+        br_flusher_drain(s->writer);
+    if (s->logmgr != NULL)
+        br_logmgr_set_on_written(s->logmgr, NULL, NULL);
     /* Replication first (fetchers closed; AlterIsr completions that come later only free
      * themselves), then clients: parked requests are dropped, forwarded ones released. */
     if (s->data != NULL)
@@ -474,6 +493,7 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
             sm_log_info("logs flushed and closed cleanly");
     }
     br_flusher_free(s->flusher);
+    br_flusher_free(s->writer); /* after the logs: their close drained it */
     br_control_free(s->control);
     br_metacache_free(s->metacache);
     free(s);
