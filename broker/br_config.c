@@ -135,14 +135,15 @@ static const sm_config_key_t br_config_keys[] = {
      BR_CONFIG_I32(0), .doc = "smallest consumer session timeout allowed"},
     {.name = "group.max.session.timeout.ms", .type = SM_CONFIG_INT32, .def = "1800000",
      BR_CONFIG_I32(0), .doc = "largest consumer session timeout allowed"},
+    {.name = "num.io.threads", .type = SM_CONFIG_INT32, .def = "8", .min = 1, .max = 64,
+     .doc = "threads writing the partitions' appends; each partition uses one"},
     /* Samsa's own */
     {.name = "log.level", .type = SM_CONFIG_ENUM, .def = "info", .choices = br_config_levels,
      .doc = "messages shown: debug, info, warn or error"},
     /* accepted for compatibility with Kafka's stock server.properties; unused */
     {.name = "num.network.threads", .type = SM_CONFIG_INT32, .def = "3", BR_CONFIG_I32(1),
      .doc = "(unused: one event loop)"},
-    {.name = "num.io.threads", .type = SM_CONFIG_INT32, .def = "8", BR_CONFIG_I32(1),
-     .doc = "(unused: one event loop)"},
+
     {.name = "num.recovery.threads.per.data.dir", .type = SM_CONFIG_INT32, .def = "1",
      BR_CONFIG_I32(1), .doc = "(unused)"},
     {.name = "transaction.state.log.replication.factor", .type = SM_CONFIG_INT32, .def = "3",

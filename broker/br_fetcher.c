@@ -18,7 +18,6 @@
 
 #include "broker/br_batch.h"
 #include "broker/br_epoch.h"
-#include "broker/br_flusher.h"
 #include "broker/br_kcodec_epoch.h"
 #include "broker/br_kcodec_fetchc.h"
 #include "broker/br_log.h"
@@ -27,12 +26,13 @@
 #include "sm_log.h"
 #include "sm_stream.h"
 
-#define BR_FETCHER_API_FETCH     1
-#define BR_FETCHER_API_EPOCH     23
-#define BR_FETCHER_FETCH_VERSION 11
-#define BR_FETCHER_EPOCH_VERSION 3
-#define BR_FETCHER_FRAME_SLACK   (64u * 1024 * 1024) /* first batches may exceed the budget */
-#define BR_FETCHER_MAX_ROUNDS    16 /* truncation questions per epoch before giving up to HW */
+#define BR_FETCHER_API_FETCH         1
+#define BR_FETCHER_API_EPOCH         23
+#define BR_FETCHER_FETCH_VERSION     11
+#define BR_FETCHER_EPOCH_VERSION     3
+#define BR_FETCHER_FRAME_SLACK       (64u * 1024 * 1024) /* first batches may exceed the budget */
+#define BR_FETCHER_MAX_ROUNDS        16  /* truncation questions per epoch before giving up to HW */
+#define BR_FETCHER_WRITES_RECHECK_MS 100 /* invariant 5: look again without a notification */
 
 typedef enum br_fetcher_state {
     BR_FETCHER_TRUNCATING,
@@ -63,15 +63,7 @@ typedef struct br_fetcher_sent {
     bool answered;       /* Fetch: the response named it */
 } br_fetcher_sent_t;
 
-typedef struct br_fetcher_conn br_fetcher_conn_t;
-
-/* Queued on the writer thread behind a response's appends: when it completes, they are all
- * written (design note 5). c is NULL once the connection is gone. */
-typedef struct br_fetcher_barrier {
-    br_fetcher_conn_t *c;
-} br_fetcher_barrier_t;
-
-struct br_fetcher_conn {
+typedef struct br_fetcher_conn {
     br_fetcher_t *f;
     int32_t leader;
     br_fetcher_part_t **parts; /* sorted by (topic, partition) */
@@ -84,8 +76,8 @@ struct br_fetcher_conn {
     size_t n_sent;
     struct event *timer;     /* request timeout while in flight; else retries and reconnects */
     int64_t reconnect_at_ms; /* no connection attempt before */
-    br_fetcher_barrier_t *barrier; /* waiting for the writer: no request until it completes */
-};
+    bool awaiting_writes;    /* invariant 5: no request until our logs have nothing unwritten */
+} br_fetcher_conn_t;
 
 struct br_fetcher {
     br_fetcher_config_t cfg;
@@ -712,25 +704,23 @@ out:
     return sent;
 }
 
-/* @thread writer: nothing to do; being run means every earlier append was written. */
-static sm_err_t br_fetcher_barrier_work(void *arg, sm_errbuf_t *eb)
+/* True while a log of c's partitions still has appends with the writer (invariant 5). */
+static bool br_fetcher_unwritten(const br_fetcher_conn_t *c)
 {
-    (void)arg;
-    (void)eb;
-    return SM_OK;
+    for (size_t i = 0; i < c->n; i++) {
+        br_log_t *log = br_logmgr_get(c->f->cfg.logmgr, c->parts[i]->topic, c->parts[i]->partition);
+
+        if (log != NULL && br_log_unwritten(log) > 0)
+            return true;
+    }
+    return false;
 }
 
-static void br_fetcher_barrier_done(void *arg, sm_err_t err, const char *msg)
+/* The appends of the last answer are all written: the followers' HWs may follow the
+ * leader's, and the next request may go. */
+static void br_fetcher_writes_done(br_fetcher_conn_t *c)
 {
-    br_fetcher_barrier_t *b = arg;
-    br_fetcher_conn_t *c = b->c;
-
-    (void)err;
-    (void)msg;
-    free(b);
-    if (c == NULL)
-        return;
-    c->barrier = NULL;
+    c->awaiting_writes = false;
     for (size_t i = 0; i < c->n; i++) {
         br_fetcher_part_t *p = c->parts[i];
         br_log_t *log = br_logmgr_get(c->f->cfg.logmgr, p->topic, p->partition);
@@ -738,35 +728,6 @@ static void br_fetcher_barrier_done(void *arg, sm_err_t err, const char *msg)
         if (log != NULL && p->state == BR_FETCHER_FETCHING && p->leader_hw >= 0)
             br_fetcher_take_hw(c->f, p, log);
     }
-    br_fetcher_kick(c);
-}
-
-/* After a response's appends: while the writer thread still holds some, the next Fetch would
- * tell the leader an end we have not written (it counts it towards the HW, and a crash of
- * ours would lose it), so it waits for a barrier queued behind them. True if one was queued. */
-static bool br_fetcher_wait_writes(br_fetcher_conn_t *c)
-{
-    br_flusher_t *writer = br_logmgr_writer(c->f->cfg.logmgr);
-    bool unwritten = false;
-
-    for (size_t i = 0; i < c->n && !unwritten; i++) {
-        br_log_t *log = br_logmgr_get(c->f->cfg.logmgr, c->parts[i]->topic, c->parts[i]->partition);
-
-        unwritten = log != NULL && br_log_unwritten(log) > 0;
-    }
-    if (!unwritten || writer == NULL)
-        return false;
-    c->barrier = calloc(1, sizeof(*c->barrier));
-    if (c->barrier != NULL) {
-        c->barrier->c = c;
-        if (br_flusher_call(writer, br_fetcher_barrier_work, br_fetcher_barrier_done, c->barrier) ==
-            SM_OK)
-            return true;
-        free(c->barrier);
-        c->barrier = NULL;
-    }
-    br_flusher_drain(writer); /* out of memory: wait here instead */
-    return false;
 }
 
 static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, size_t len)
@@ -788,8 +749,13 @@ static void br_fetcher_on_response(br_fetcher_conn_t *c, const uint8_t *buf, siz
     if (c->st == NULL)
         return; /* reset while handling */
     br_fetcher_drop_inflight(c);
-    if (c->kind == BR_FETCHER_REQ_NONE && br_fetcher_wait_writes(c))
-        return; /* the next request goes when the barrier completes */
+    if (br_fetcher_unwritten(c)) {
+        /* br_fetcher_written kicks when they are; the timer re-checks in case it never comes
+         * (the log was closed meanwhile). */
+        c->awaiting_writes = true;
+        br_fetcher_arm(c, BR_FETCHER_WRITES_RECHECK_MS);
+        return;
+    }
     br_fetcher_kick(c);
 }
 
@@ -800,8 +766,13 @@ static void br_fetcher_kick(br_fetcher_conn_t *c)
 {
     int64_t now = br_fetcher_now_ms(), next = INT64_MAX;
 
-    if (c->kind != BR_FETCHER_REQ_NONE || c->barrier != NULL)
+    if (c->kind != BR_FETCHER_REQ_NONE)
         return;
+    if (c->awaiting_writes) {
+        if (br_fetcher_unwritten(c))
+            return;
+        br_fetcher_writes_done(c);
+    }
     if (c->n == 0) {
         if (c->st != NULL) {
             sm_stream_free(c->st);
@@ -875,8 +846,6 @@ static br_fetcher_conn_t *br_fetcher_conn(br_fetcher_t *f, int32_t leader, bool 
 
 static void br_fetcher_conn_free(br_fetcher_conn_t *c)
 {
-    if (c->barrier != NULL)
-        c->barrier->c = NULL; /* it completes later and frees itself */
     if (c->st != NULL)
         sm_stream_free(c->st);
     event_free(c->timer);
@@ -986,6 +955,21 @@ sm_err_t br_fetcher_follow(br_fetcher_t *f, const char *topic, int32_t partition
     c->n++;
     br_fetcher_kick(c);
     return SM_OK;
+}
+
+void br_fetcher_written(br_fetcher_t *f, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < f->n_conns; i++) {
+        br_fetcher_conn_t *c = f->conns[i];
+        bool found;
+
+        (void)br_fetcher_find(c, topic, partition, &found);
+        if (found) {
+            if (c->awaiting_writes)
+                br_fetcher_kick(c);
+            return;
+        }
+    }
 }
 
 size_t br_fetcher_count(const br_fetcher_t *f)

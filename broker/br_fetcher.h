@@ -21,10 +21,10 @@
  *     3. A partition fetches only after it has truncated for its current leader epoch, so the
  *        follower's log is a prefix of the leader's below its fetch offset.
  *     4. Logs are looked up by name at each use (a StopReplica may delete them meanwhile).
- *     5. The appends of an answer are written by the log manager's writer thread (br_log.h
- *        note 5). The connection sends nothing more until a barrier queued behind them on
- *        that thread completes: the next Fetch's offsets (our LEO, which the leader counts
- *        towards its HW) are then offsets we have in our files. Truncation drains first.
+ *     5. The appends of an answer are written by writer threads (br_log.h note 5). The
+ *        connection sends nothing more until none of its logs has an unwritten append
+ *        (br_fetcher_written tells it): the next Fetch's offsets (our LEO, which the leader
+ *        counts towards its HW) are then offsets we have in our files. Truncation drains.
  *   Truncation (KIP-279): ask the leader for the end of our latest epoch E; it answers (E',
  *   end). If we know E' too: truncate to min(end, our end of E'); done. If not: truncate to our
  *   end of the largest epoch below E' and ask again. An undefined answer: truncate to our HW.
@@ -66,6 +66,10 @@ void br_fetcher_free(br_fetcher_t *f);
  * connection (made on demand) and starts with truncation. Returns SM_OK or SM_ERR_NOMEM. */
 sm_err_t br_fetcher_follow(br_fetcher_t *f, const char *topic, int32_t partition, int32_t leader,
                            int32_t leader_epoch);
+
+/* Appends to (topic, partition) were written (br_logmgr_written_fn): its connection, if it
+ * waits for them, sends its next request once none of its logs has any left unwritten. */
+void br_fetcher_written(br_fetcher_t *f, const char *topic, int32_t partition);
 
 /* Stops following (topic, partition); nothing if it was not followed. */
 void br_fetcher_unfollow(br_fetcher_t *f, const char *topic, int32_t partition);

@@ -54,6 +54,9 @@ struct br_logmgr {
     br_flusher_t *flusher;
     br_logmgr_written_fn on_written;
     void *on_written_arg;
+    br_flusher_t *const *writers; /* partitions take them in turn; none: log_cfg.writer */
+    size_t nwriters;
+    size_t next_writer;
     br_log_config_t log_cfg;
     br_logmgr_config_fn configure;
     void *configure_arg;
@@ -278,11 +281,6 @@ static void br_logmgr_on_written(void *ctx)
         m->on_written(m->on_written_arg, part->topic, part->partition);
 }
 
-br_flusher_t *br_logmgr_writer(const br_logmgr_t *m)
-{
-    return m->log_cfg.writer;
-}
-
 void br_logmgr_set_on_written(br_logmgr_t *m, br_logmgr_written_fn fn, void *arg)
 {
     m->on_written = fn;
@@ -306,6 +304,8 @@ static sm_err_t br_logmgr_part_open(br_logmgr_t *m, br_logmgr_part_t *part, bool
     cfg.on_batch_ctx = part;
     cfg.on_written = br_logmgr_on_written;
     cfg.on_written_ctx = part;
+    if (m->nwriters > 0)
+        cfg.writer = m->writers[m->next_writer++ % m->nwriters];
 
     err = br_epoch_open(m->ops, part->path, &part->epochs, eb);
     if (err == SM_ERR_CORRUPT || err == SM_ERR_UNSUPPORTED) {
@@ -755,6 +755,8 @@ static sm_err_t br_logmgr_new(const br_logmgr_config_t *cfg, br_logmgr_t **out, 
         return sm_errbuf_set(eb, SM_ERR_NOMEM, "log manager: out of memory");
     m->ops = cfg->ops != NULL ? cfg->ops : br_fileops_posix();
     m->flusher = cfg->flusher;
+    m->writers = cfg->writers;
+    m->nwriters = cfg->nwriters;
     m->log_cfg = cfg->log;
     m->configure = cfg->configure;
     m->configure_arg = cfg->configure_arg;

@@ -71,13 +71,15 @@ typedef int64_t (*br_logmgr_bound_fn)(void *arg, const char *topic, int32_t part
 typedef struct br_logmgr_config {
     const char *const *dirs; /* log.dirs, at least one */
     size_t ndirs;
-    int32_t broker_id;             /* >= 0 */
-    const char *cluster_id;        /* NULL or "" when not known yet (set later) */
-    const br_fileops_t *ops;       /* NULL: br_fileops_posix() */
-    br_flusher_t *flusher;         /* NULL: flushes and removals run synchronously on the loop */
-    br_log_config_t log;           /* defaults for every log (br_log_config_defaults); its
-                                    * writer (may be NULL) writes every log's appends (br_log.h
-                                    * note 5) */
+    int32_t broker_id;            /* >= 0 */
+    const char *cluster_id;       /* NULL or "" when not known yet (set later) */
+    const br_fileops_t *ops;      /* NULL: br_fileops_posix() */
+    br_flusher_t *flusher;        /* NULL: flushes and removals run synchronously on the loop */
+    br_log_config_t log;          /* defaults for every log (br_log_config_defaults) */
+    br_flusher_t *const *writers; /* threads that write the logs' appends (br_log.h note 5):
+                                   * each partition opened takes the next one in turn; none:
+                                   * log.writer, for every log (NULL: written on the loop) */
+    size_t nwriters;
     br_logmgr_config_fn configure; /* may be NULL */
     void *configure_arg;
 } br_logmgr_config_t;
@@ -108,9 +110,6 @@ sm_err_t br_logmgr_open(const br_logmgr_config_t *cfg, int64_t now_ms, br_logmgr
  * error (eb names it). Without: closes the logs as they are (what a crash leaves, for tests
  * and fatal paths). The directory locks are released last. */
 sm_err_t br_logmgr_close(br_logmgr_t *m, bool clean, int64_t now_ms, sm_errbuf_t *eb);
-
-/* The writer thread of the logs (cfg.log.writer), or NULL. */
-br_flusher_t *br_logmgr_writer(const br_logmgr_t *m);
 
 /* Sets who hears of written appends (br_logmgr_written_fn); NULL: nobody. */
 void br_logmgr_set_on_written(br_logmgr_t *m, br_logmgr_written_fn fn, void *arg);

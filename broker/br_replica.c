@@ -161,6 +161,8 @@ void br_replica_after_append(br_replica_t *rm, const char *topic, int32_t partit
 
     if (rp != NULL)
         br_replica_update_hw(rm, p, rp);
+    else if (rm->fetcher != NULL)
+        br_fetcher_written(rm->fetcher, topic, partition); /* a follower's appends */
 }
 
 /* ---- ISR proposals ------------------------------------------------------------------------- */

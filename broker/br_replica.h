@@ -101,7 +101,8 @@ sm_kerr_t br_replica_follower_fetch(br_replica_t *rm, const char *topic, int32_t
                                     int32_t replica_id, int32_t leader_epoch, int64_t fetch_offset,
                                     int64_t now_ms);
 
-/* After a leader append: the HW may move (an ISR of one). */
+/* Appends to (topic, partition) were written: as its leader, the HW may move (an ISR of
+ * one); as a follower, the fetcher may send its next request (br_fetcher_written). */
 void br_replica_after_append(br_replica_t *rm, const char *topic, int32_t partition);
 
 /* acks=all admission: NOT_ENOUGH_REPLICAS when the ISR is below the topic's

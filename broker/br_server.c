@@ -33,7 +33,8 @@ struct br_server {
     int32_t broker_id;
     int64_t start_ms;
     br_flusher_t *flusher;
-    br_flusher_t *writer; /* writes the logs' appends (br_log.h note 5) */
+    br_flusher_t **writers; /* num.io.threads threads writing the logs' appends (br_log.h) */
+    size_t nwriters;
     br_logmgr_t *logmgr;
     br_metacache_t *metacache;
     br_control_t *control;
@@ -97,17 +98,27 @@ static sm_err_t br_server_open_storage(br_server_t *s, sm_errbuf_t *eb)
     sm_err_t err;
 
     err = br_flusher_new(s->base, br_fileops_posix(), &s->flusher, eb);
-    if (err == SM_OK)
-        err = br_flusher_new(s->base, br_fileops_posix(), &s->writer, eb);
     if (err != SM_OK)
         return err;
+    /* Several writers: a write blocked on one file's block map then holds up only the
+     * partitions that share its thread (docs/storage.md, The writer threads). */
+    ndirs = (size_t)sm_config_get_int(s->cfg, "num.io.threads");
+    s->writers = calloc(ndirs, sizeof(*s->writers));
+    if (s->writers == NULL)
+        return sm_errbuf_set(eb, SM_ERR_NOMEM, "out of memory");
+    for (; s->nwriters < ndirs; s->nwriters++) {
+        err = br_flusher_new(s->base, br_fileops_posix(), &s->writers[s->nwriters], eb);
+        if (err != SM_OK)
+            return err;
+    }
     mc.dirs = sm_config_get_list(s->cfg, "log.dirs", &ndirs);
     mc.ndirs = ndirs;
     mc.broker_id = s->broker_id;
     mc.cluster_id = NULL; /* from meta.properties now, checked against /cluster/id later */
     mc.flusher = s->flusher;
     br_server_log_config(s->cfg, &mc.log);
-    mc.log.writer = s->writer;
+    mc.writers = s->writers;
+    mc.nwriters = s->nwriters;
     err = br_logmgr_open(&mc, br_server_wall_ms(), &s->logmgr, eb);
     if (err != SM_OK)
         return err;
@@ -324,7 +335,7 @@ static sm_err_t br_server_start_zk(br_server_t *s, sm_errbuf_t *eb)
 
 /* ---- Kafka API ----------------------------------------------------------------------------- */
 
-/* Appends the writer thread wrote: high watermark, parked produces and fetches. */
+/* Appends a writer thread wrote: high watermark, parked produces and fetches, followers. */
 static void br_server_on_written(void *arg, const char *topic, int32_t partition)
 {
     br_server_t *s = arg;
@@ -461,8 +472,8 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
     if (s == NULL)
         return SM_OK;
     /* Appends still with the writer complete while everything they wake still exists. */
-    if (s->writer != NULL)
-        br_flusher_drain(s->writer);
+    for (size_t i = 0; i < s->nwriters; i++)
+        br_flusher_drain(s->writers[i]);
     if (s->logmgr != NULL)
         br_logmgr_set_on_written(s->logmgr, NULL, NULL);
     /* Replication first (fetchers closed; AlterIsr completions that come later only free
@@ -493,7 +504,9 @@ sm_err_t br_server_free(br_server_t *s, bool clean, sm_errbuf_t *eb)
             sm_log_info("logs flushed and closed cleanly");
     }
     br_flusher_free(s->flusher);
-    br_flusher_free(s->writer); /* after the logs: their close drained it */
+    for (size_t i = 0; i < s->nwriters; i++)
+        br_flusher_free(s->writers[i]); /* after the logs: their close drained them */
+    free(s->writers);
     br_control_free(s->control);
     br_metacache_free(s->metacache);
     free(s);

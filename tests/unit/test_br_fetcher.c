@@ -8,7 +8,8 @@
  * KIP-279 second question), the empty follower, follower appends keeping the leader's offsets
  * and epochs, the follower HW, a restart at the leader's log start, backoff after a partition
  * error, the request fields, one connection per leader, unfollow, reconnection after a close
- * or a socket timeout. Every loop run is bounded.
+ * or a socket timeout, and a follower whose appends a writer thread writes (no Fetch while
+ * one is unwritten). Every loop run is bounded.
  */
 #include "broker/br_fetcher.h"
 
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "broker/br_epoch.h"
+#include "broker/br_flusher.h"
 #include "broker/br_kcodec_epoch.h"
 #include "broker/br_kcodec_fetch.h"
 #include "sm_log.h"
@@ -68,7 +70,8 @@ typedef struct seen {
     int64_t at_ms;
     int64_t follower_leo; /* the follower's log end and HW when the request arrived */
     int64_t follower_hw;
-    char follower_cache[64]; /* its epoch cache then, as cache_str writes it */
+    size_t follower_unwritten; /* its appends still with a writer thread then */
+    char follower_cache[64];   /* its epoch cache then, as cache_str writes it */
 } seen_t;
 
 typedef struct lconn {
@@ -170,6 +173,7 @@ static void fill_follower_view(seen_t *s)
     s->at_ms = now_ms();
     s->follower_leo = log != NULL ? br_log_end_offset(log) : -1;
     s->follower_hw = br_logmgr_high_watermark(flm, s->topic, s->partition);
+    s->follower_unwritten = log != NULL ? br_log_unwritten(log) : 0;
     if (br_logmgr_epochs(flm, s->topic, s->partition) != NULL && s->partition == 0)
         cache_str(flm, s->topic, s->follower_cache, sizeof(s->follower_cache));
 }
@@ -542,13 +546,17 @@ static void metadata_names_the_leader(void)
 
 /* ---- fixture -------------------------------------------------------------------------------- */
 
-static br_logmgr_t *open_lm(const char *dir, int32_t id)
+/* A log manager whose logs' appends are written by `writers` (n of them; 0: on the loop). */
+static br_logmgr_t *open_lm_with(const char *dir, int32_t id, br_flusher_t *const *writers,
+                                 size_t n)
 {
     const char *dirs[1] = {dir};
     br_logmgr_config_t lc = {0};
     br_logmgr_t *m = NULL;
     sm_errbuf_t eb = {{0}};
 
+    lc.writers = writers;
+    lc.nwriters = n;
     lc.dirs = dirs;
     lc.ndirs = 1;
     lc.broker_id = id;
@@ -557,6 +565,11 @@ static br_logmgr_t *open_lm(const char *dir, int32_t id)
     lc.log.segment_bytes = 64 * 1024;
     cr_assert_eq(br_logmgr_open(&lc, now_ms(), &m, &eb), SM_OK, "%s", eb.msg);
     return m;
+}
+
+static br_logmgr_t *open_lm(const char *dir, int32_t id)
+{
+    return open_lm_with(dir, id, NULL, 0);
 }
 
 static void create_log(br_logmgr_t *m, const char *topic, int32_t partition)
@@ -1200,4 +1213,49 @@ Test(br_fetcher, reconnects_when_the_leader_does_not_answer_within_the_socket_ti
     mute = false;
     cr_assert(run_until(caught_up, 5000));
     assert_logs_equal("t");
+}
+
+/* What br_server does with the log manager's notification, for the follower's logs. */
+static void follower_written(void *arg, const char *topic, int32_t partition)
+{
+    (void)arg;
+    if (fetcher != NULL)
+        br_fetcher_written(fetcher, topic, partition);
+}
+
+Test(br_fetcher, with_a_writer_thread_the_next_fetch_waits_until_the_appends_are_written)
+{
+    br_flusher_t *w = NULL;
+    size_t fetches = 0;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &w, NULL), SM_OK);
+    cr_assert_eq(br_logmgr_close(flm, true, now_ms(), NULL), SM_OK);
+    flm = open_lm_with(fdir, ME, &w, 1);
+    br_logmgr_set_on_written(flm, follower_written, NULL);
+    append_to(llm, "t", 10, 1);
+    append_to(llm, "t", 5, 1);
+    append_to(llm, "t", 5, 1);
+    leader_hw = 20;
+    start(100, 1); /* one batch per fetch: three appends, each before a fetch */
+    cr_assert_eq(br_fetcher_follow(fetcher, "t", 0, LEADER, 1), SM_OK);
+    cr_assert(run_until(caught_up, 5000), "follower at %lld of %lld", (long long)flog_end(),
+              (long long)llog_end());
+    for (const seen_t *s; (s = nth_seen(1, fetches)) != NULL; fetches++) {
+        cr_assert_eq(s->follower_unwritten, 0, "fetch %zu sent with appends unwritten", fetches);
+        cr_assert_eq(s->fetch_offset, s->follower_leo, "fetch %zu asks from the written end",
+                     fetches);
+    }
+    cr_assert_geq(fetches, 3);
+    cr_assert_eq(nth_seen(1, 1)->fetch_offset, 10);
+    cr_assert_eq(nth_seen(1, 2)->fetch_offset, 15);
+    assert_logs_equal("t");
+    want_hw = 20;
+    cr_assert(run_until(hw_reached, 2000), "the follower HW follows once written: %lld",
+              (long long)br_logmgr_high_watermark(flm, "t", 0));
+    /* The writer outlives the logs it writes: close them first. */
+    br_fetcher_free(fetcher);
+    fetcher = NULL;
+    cr_assert_eq(br_logmgr_close(flm, true, now_ms(), NULL), SM_OK);
+    flm = NULL;
+    br_flusher_free(w);
 }
