@@ -4,11 +4,16 @@
  * Kafka front end over socketpairs: appends and their offsets, per-partition errors with
  * nothing written, acks=0 without a response, error partitions with empty (not null) records,
  * long-poll fetches woken by an append or answered by their timer, leader-epoch fencing,
- * ListOffsets earliest/latest/by time, and a parked fetch released when its client goes.
+ * ListOffsets earliest/latest/by time, and a parked fetch released when its client goes. The
+ * api_data_writer suite has a writer thread write the appends: acks=1 is answered only once
+ * the write is done, and a failed write answers KAFKA_STORAGE_ERROR.
  */
 #include "broker/br_api_data.h"
 
+#include "broker/br_flusher.h"
+
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,6 +37,49 @@ static br_control_t *ctl;
 static br_kafka_t *k;
 static br_api_data_t *d;
 
+/* The writer suite: appends written by a writer thread whose pwrite waits at a gate the test
+ * opens (or fails with gate_errno). The loop thread's own writes never wait. */
+static br_flusher_t *writer;
+static br_fileops_t gated_ops;
+static pthread_t loop_thread;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool gate_closed;
+static int gate_errno;
+
+static ssize_t gated_pwrite(void *ctx, int fd, const void *buf, size_t len, off_t off)
+{
+    (void)ctx;
+    if (!pthread_equal(pthread_self(), loop_thread)) {
+        pthread_mutex_lock(&gate_mu);
+        while (gate_closed)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        int e = gate_errno;
+        pthread_mutex_unlock(&gate_mu);
+        if (e != 0) {
+            errno = e;
+            return -1;
+        }
+    }
+    return br_fileops_posix()->pwrite(NULL, fd, buf, len, off);
+}
+
+static void gate_set(bool closed, int err)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_closed = closed;
+    gate_errno = err;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+/* What br_server does with the log manager's notification. */
+static void on_written(void *arg, const char *topic, int32_t partition)
+{
+    (void)arg;
+    br_api_data_on_written(d, topic, partition);
+}
+
 static void setup(void)
 {
     sm_errbuf_t eb = {{0}};
@@ -42,13 +90,19 @@ static void setup(void)
     int32_t one = 1;
 
     sm_log_init("test", SM_LOG_ERROR);
-    base = event_base_new();
+    if (base == NULL)
+        base = event_base_new(); /* setup_writer made it already */
     fx_mkdtemp(dir, sizeof(dir), "test_br_api_data");
     dirs[0] = dir;
     lc.dirs = dirs;
     lc.ndirs = 1;
     lc.broker_id = 1;
     br_log_config_defaults(&lc.log);
+    if (writer != NULL) {
+        lc.ops = &gated_ops;
+        lc.writers = &writer;
+        lc.nwriters = 1;
+    }
     cr_assert_eq(br_logmgr_open(&lc, 0, &lm, &eb), SM_OK, "%s", eb.msg);
     cr_assert_eq(br_logmgr_create(lm, "t", 0, 0, &log, &eb), SM_OK, "%s", eb.msg);
     cr_assert_eq(br_metacache_new(&mc), SM_OK);
@@ -69,21 +123,40 @@ static void setup(void)
     cr_assert_eq(br_kafka_new(&deps, NULL, 0, &k, &eb), SM_OK, "%s", eb.msg);
     cr_assert_eq(br_api_data_new(k, &d), SM_OK);
     cr_assert_eq(br_api_data_register(d), SM_OK);
+    if (writer != NULL)
+        br_logmgr_set_on_written(lm, on_written, NULL);
+}
+
+static void setup_writer(void)
+{
+    base = event_base_new();
+    loop_thread = pthread_self();
+    gated_ops = *br_fileops_posix();
+    gated_ops.pwrite = gated_pwrite;
+    gate_set(false, 0);
+    cr_assert_eq(br_flusher_new(base, &gated_ops, &writer, NULL), SM_OK);
+    setup();
 }
 
 static void teardown(void)
 {
     sm_errbuf_t eb = {{0}};
+    gate_set(false, 0);
+    br_logmgr_set_on_written(lm, NULL, NULL);
     br_kafka_free(k);
     br_api_data_free(d);
     br_control_free(ctl);
     br_metacache_free(mc);
     br_logmgr_close(lm, false, 0, &eb);
+    br_flusher_free(writer); /* after the logs it writes */
+    writer = NULL;
     fx_rmtree(dir);
     event_base_free(base);
+    base = NULL;
 }
 
 TestSuite(api_data, .init = setup, .fini = teardown);
+TestSuite(api_data_writer, .init = setup_writer, .fini = teardown);
 
 /* ---- client side ---------------------------------------------------------------------------- */
 
@@ -137,14 +210,10 @@ typedef struct presult {
     int64_t base_offset;
 } presult_t;
 
-static presult_t produce(int fd, int16_t ver, int16_t acks, int32_t partition, const uint8_t *rec,
-                         size_t len)
+/* The one-partition answer of topic t to a Produce sent with correlation id 7 (frees resp). */
+static presult_t parse_produce(uint8_t *resp, size_t n, int32_t partition)
 {
-    sm_writer_t w = produce_body(ver, acks, partition, rec, len);
-    size_t n;
     presult_t r;
-    send_req(fd, 0, ver, 7, &w);
-    uint8_t *resp = recv_resp(fd, 2000, &n);
     cr_assert_not_null(resp, "no Produce response");
     sm_reader_t rd;
     sm_reader_init(&rd, resp, n);
@@ -158,6 +227,16 @@ static presult_t produce(int fd, int16_t ver, int16_t acks, int32_t partition, c
     cr_assert_eq(sm_reader_err(&rd), SM_OK);
     free(resp);
     return r;
+}
+
+static presult_t produce(int fd, int16_t ver, int16_t acks, int32_t partition, const uint8_t *rec,
+                         size_t len)
+{
+    sm_writer_t w = produce_body(ver, acks, partition, rec, len);
+    size_t n;
+    send_req(fd, 0, ver, 7, &w);
+    uint8_t *resp = recv_resp(fd, 2000, &n);
+    return parse_produce(resp, n, partition);
 }
 
 static void send_fetch(int fd, int16_t ver, int32_t corr, int32_t max_wait, int32_t min_bytes,
@@ -514,6 +593,50 @@ Test(api_data, a_failing_partition_does_not_stop_the_others)
     cr_assert_eq(sm_reader_expect_end(&r), SM_OK);
     free(resp);
     cr_assert_eq(list_offset(fd, 1, 0, -1, &err), 2);
+    free(b);
+    close(fd);
+}
+
+/* ---- appends written by a writer thread (br_log.h note 5) ---------------------------------- */
+
+Test(api_data_writer, acks_one_is_answered_only_once_the_write_is_done)
+{
+    int fd = client();
+    size_t len, n;
+    uint8_t *b = fx_simple_batch(3, 10, 1000, &len);
+
+    gate_set(true, 0); /* the writer thread's pwrite waits */
+    sm_writer_t w = produce_body(8, 1, 0, b, len);
+    send_req(fd, 0, 8, 7, &w);
+    uint8_t *resp = recv_resp(fd, 300, &n);
+    cr_assert_null(resp, "acks=1 answered before its write was done");
+    cr_assert_eq(br_log_end_offset(br_logmgr_get(lm, "t", 0)), 0, "nothing visible yet");
+    gate_set(false, 0);
+    presult_t r = parse_produce(recv_resp(fd, 2000, &n), n, 0);
+    cr_assert_eq(r.error, 0);
+    cr_assert_eq(r.base_offset, 0);
+    send_fetch(fd, 4, 11, 0, 0, 0, 0, -1);
+    fresult_t f = recv_fetch(fd, 4, 11, 2000);
+    cr_assert_eq(f.error, 0);
+    cr_assert_eq(f.hw, 3, "the HW followed the write");
+    cr_assert_eq(f.records_len, (int32_t)len);
+    free(f.frame);
+    free(b);
+    close(fd);
+}
+
+Test(api_data_writer, a_failed_write_answers_kafka_storage_error)
+{
+    int fd = client();
+    size_t len;
+    uint8_t *b = fx_simple_batch(3, 10, 1000, &len);
+
+    gate_set(false, EIO);
+    presult_t r = produce(fd, 8, 1, 0, b, len);
+    cr_assert_eq(r.error, SM_KERR_KAFKA_STORAGE_ERROR);
+    cr_assert_eq(r.base_offset, -1, "no offset for a record that is not stored");
+    r = produce(fd, 8, -1, 0, b, len);
+    cr_assert_eq(r.error, SM_KERR_KAFKA_STORAGE_ERROR, "the partition stays failed");
     free(b);
     close(fd);
 }
