@@ -524,12 +524,7 @@ sm_err_t br_segment_append(br_segment_t *seg, const uint8_t *buf, const br_batch
         (void)br_segment_ftruncate(seg, start);
         return err;
     }
-    err = br_segment_account(seg, start, set, now_ms);
-    if (!seg->unwritten) {
-        seg->vis_size = seg->size;
-        seg->vis_next = seg->next_offset;
-    }
-    return err;
+    return br_segment_account(seg, start, set, now_ms);
 }
 
 sm_err_t br_segment_reserve(br_segment_t *seg, const br_batch_set_t *set, int64_t now_ms,
