@@ -42,7 +42,8 @@ typedef struct model {
     size_t cap;
 } model_t;
 
-static inline void model_push(model_t *m, const uint8_t *bytes, size_t len, int64_t base, int64_t last)
+static inline void model_push(model_t *m, const uint8_t *bytes, size_t len, int64_t base,
+                              int64_t last)
 {
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 64;
@@ -91,7 +92,7 @@ static inline br_log_config_t test_cfg(void)
 }
 
 static inline br_log_t *open_log(const br_fileops_t *ops, const br_log_config_t *cfg, bool clean,
-                          int64_t rp, int64_t lso, int64_t now)
+                                 int64_t rp, int64_t lso, int64_t now)
 {
     br_log_t *log = NULL;
     sm_errbuf_t eb = {{0}};
@@ -101,8 +102,8 @@ static inline br_log_t *open_log(const br_fileops_t *ops, const br_log_config_t 
     return log;
 }
 
-static inline sm_err_t append_batch(br_log_t *log, model_t *m, int32_t records, size_t vlen, int64_t ts,
-                             int64_t now, br_log_append_info_t *info)
+static inline sm_err_t append_batch(br_log_t *log, model_t *m, int32_t records, size_t vlen,
+                                    int64_t ts, int64_t now, br_log_append_info_t *info)
 {
     size_t len;
     uint8_t *b = fx_simple_batch(records, vlen, ts, &len);
