@@ -611,10 +611,8 @@ static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br
         info->records = set->records;
         info->bytes = set->bytes;
     }
-    if (br_log_next_offset(log) - log->recovery_point >= log->cfg.flush_interval_messages) {
-        br_log_drain(log);
-        err = br_log_flush(log, now_ms);
-    }
+    if (br_log_next_offset(log) - log->recovery_point >= log->cfg.flush_interval_messages)
+        err = br_log_flush(log, now_ms); /* drains first */
     return err;
 }
 
@@ -678,10 +676,9 @@ sm_err_t br_log_roll(br_log_t *log, int64_t now_ms)
 {
     if (log->failed != SM_OK)
         return log->failed;
-    br_log_drain(log);
     if (br_segment_is_empty(br_log_active(log)))
         return SM_OK;
-    return br_log_roll_at(log, br_log_end_offset(log), now_ms);
+    return br_log_roll_at(log, br_log_next_offset(log), now_ms); /* as an append's roll */
 }
 
 /* ---- read ---------------------------------------------------------------------------------- */
@@ -819,7 +816,7 @@ out:
 
 sm_err_t br_log_offset_for_time(br_log_t *log, int64_t ts, int64_t *offset, int64_t *found_ts)
 {
-    br_log_drain(log); /* readers and truncation see written bytes only */
+    br_log_drain(log); /* reads or cuts the log: nothing may be unwritten (note 5) */
     *found_ts = BR_BATCH_NO_TIMESTAMP;
     if (log->failed != SM_OK)
         return log->failed;
@@ -857,7 +854,7 @@ static sm_err_t br_log_scan_cb(void *arg, const br_batch_header_t *h)
 
 sm_err_t br_log_for_each_batch(br_log_t *log, int64_t offset, br_log_batch_fn fn, void *ctx)
 {
-    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
+    br_log_drain(log); /* reads or cuts the log: nothing may be unwritten (note 5) */
     br_log_scan_ctx_t sc = {.fn = fn, .ctx = ctx, .fn_err = SM_OK};
 
     if (log->failed != SM_OK)
@@ -893,11 +890,13 @@ static bool br_log_segment_expired(const br_log_t *log, const br_segment_t *seg,
 sm_err_t br_log_delete_old_segments(br_log_t *log, int64_t now_ms, int64_t upper_bound,
                                     size_t *deleted)
 {
-    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
     uint64_t total = br_log_size_bytes(log);
     size_t n = 0;
     sm_err_t err = log->failed;
 
+    /* Only segments wholly written (and their completions run) go: no need to drain. */
+    if (upper_bound > br_log_end_offset(log))
+        upper_bound = br_log_end_offset(log);
     while (err == SM_OK) {
         br_segment_t *seg = log->segs[0];
         bool active = log->nsegs == 1;
@@ -907,7 +906,7 @@ sm_err_t br_log_delete_old_segments(br_log_t *log, int64_t now_ms, int64_t upper
             !br_log_segment_expired(log, seg, total, now_ms))
             break;
         if (active)
-            err = br_log_roll_at(log, br_log_end_offset(log), now_ms);
+            err = br_log_roll_at(log, br_log_next_offset(log), now_ms);
         if (err != SM_OK)
             break;
         sm_log_info("%s: retention deletes segment %" PRId64 " (%" PRIu64 " bytes)", log->dir,
@@ -929,7 +928,7 @@ sm_err_t br_log_delete_old_segments(br_log_t *log, int64_t now_ms, int64_t upper
 
 sm_err_t br_log_set_log_start_offset(br_log_t *log, int64_t offset)
 {
-    br_log_drain(log); /* readers and truncation see written bytes only */
+    /* Below the written end (checked here), whole segments are written: no need to drain. */
     if (log->failed != SM_OK)
         return log->failed;
     if (offset > br_log_end_offset(log))
@@ -948,7 +947,7 @@ sm_err_t br_log_set_log_start_offset(br_log_t *log, int64_t offset)
 
 sm_err_t br_log_truncate_to(br_log_t *log, int64_t offset)
 {
-    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
+    br_log_drain(log); /* reads or cuts the log: nothing may be unwritten (note 5) */
     sm_err_t err = SM_OK;
 
     if (log->failed != SM_OK)
@@ -973,7 +972,7 @@ sm_err_t br_log_truncate_to(br_log_t *log, int64_t offset)
 
 sm_err_t br_log_truncate_fully_and_start_at(br_log_t *log, int64_t offset)
 {
-    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
+    br_log_drain(log); /* reads or cuts the log: nothing may be unwritten (note 5) */
     br_segment_t *seg = NULL;
     sm_err_t err = SM_OK;
 
@@ -1178,7 +1177,7 @@ void br_log_flush_job_free(br_log_flush_job_t *job)
 
 sm_err_t br_log_flush(br_log_t *log, int64_t now_ms)
 {
-    br_log_drain(log); /* this reads or cuts the log: nothing may be in flight */
+    br_log_drain(log); /* "everything appended" includes what the writer still holds */
     br_log_flush_job_t *job = NULL;
     sm_err_t err = br_log_flush_prepare(log, now_ms, true, &job);
 

@@ -50,8 +50,9 @@
  *        order), br_log_end_offset and every read stop before it; further appends take the
  *        offsets after it. Whoever acknowledges an append waits for br_log_end_offset to
  *        pass it (cfg.on_written says when). Operations that read far back or cut the log
- *        (truncate, retention, log start, time search, batch walk, roll, flush, close) drain
- *        the writer first. A failed write fails the log. More than
+ *        (truncate, time search, batch walk, flush, close) drain the writer first;
+ *        retention and the log start remove only wholly written segments, and a roll is an
+ *        append's roll, so those need not. A failed write fails the log. More than
  *        BR_LOG_MAX_UNWRITTEN_BYTES unwritten makes the next append wait for the disk.
  *   The leader-epoch cache: on_batch (config) is called for every batch appended (leader or
  *   follower, before it is written -- Kafka's order) and for every batch read by a recovery

@@ -102,11 +102,11 @@ static sm_err_t br_server_open_storage(br_server_t *s, sm_errbuf_t *eb)
         return err;
     /* Several writers: a write blocked on one file's block map then holds up only the
      * partitions that share its thread (docs/storage.md, The writer threads). */
-    ndirs = (size_t)sm_config_get_int(s->cfg, "num.io.threads");
-    s->writers = calloc(ndirs, sizeof(*s->writers));
+    size_t nwriters = (size_t)sm_config_get_int(s->cfg, "num.io.threads");
+    s->writers = calloc(nwriters, sizeof(*s->writers));
     if (s->writers == NULL)
         return sm_errbuf_set(eb, SM_ERR_NOMEM, "out of memory");
-    for (; s->nwriters < ndirs; s->nwriters++) {
+    for (; s->nwriters < nwriters; s->nwriters++) {
         err = br_flusher_new(s->base, br_fileops_posix(), &s->writers[s->nwriters], eb);
         if (err != SM_OK)
             return err;

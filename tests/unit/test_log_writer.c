@@ -1,8 +1,9 @@
 /*
  * test_log_writer: br_log with a writer thread (br_log.h note 5) -- appends unseen until
  * written, also across rolls; reads stop before the first unwritten append; truncation and a
- * clean close wait for the writer; a failed write on the writer fails the log. (test_log
- * covers everything else of br_log; the two share log_fixture.h.)
+ * clean close wait for the writer; retention removes written segments without waiting; a
+ * failed write on the writer fails the log. (test_log covers everything else of br_log; the
+ * two share log_fixture.h.)
  */
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -159,5 +160,34 @@ Test(log, a_failed_write_on_the_writer_fails_the_log)
     cr_assert_eq(br_log_read(log, 0, 1 << 20, BR_LOG_NO_BOUND, &s), SM_ERR_NOSPC);
     cr_assert_eq(append_batch(log, NULL, 2, 100, 2, 0, NULL), SM_ERR_NOSPC);
     cr_assert_eq(br_log_close(log, true), SM_ERR_NOSPC);
+    writer_fx_free(&wf);
+}
+
+Test(log, retention_removes_written_segments_without_waiting_for_the_writer)
+{
+    writer_fx_t wf;
+    br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
+    br_log_t *log;
+    model_t m = {0};
+    size_t deleted = 0;
+
+    cfg.retention_bytes = 4096;
+    log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    for (int i = 0; i < 40; i++)
+        cr_assert_eq(append_batch(log, &m, 3, 200, i, 0, NULL), SM_OK);
+    br_log_drain(log);
+    int64_t written = br_log_end_offset(log);
+    for (int i = 0; i < 40; i++)
+        cr_assert_eq(append_batch(log, &m, 3, 200, i, 0, NULL), SM_OK);
+    cr_assert_gt(br_log_unwritten(log), 0);
+    /* An upper bound past the written end is held to it. */
+    cr_assert_eq(br_log_delete_old_segments(log, 0, BR_LOG_NO_BOUND, &deleted), SM_OK);
+    cr_assert_gt(deleted, 0);
+    cr_assert_gt(br_log_unwritten(log), 0, "retention did not wait for the writer");
+    cr_assert_leq(br_log_start_offset(log), written, "no unwritten segment was deleted");
+    br_log_drain(log);
+    verify_log(log, &m, false);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+    model_free(&m);
     writer_fx_free(&wf);
 }
