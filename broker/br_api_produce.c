@@ -22,7 +22,7 @@
  * as Kafka: the client must not count such a record as acknowledged.
  *
  *   request --decode--> for each partition: leader? log? validate_set (1 batch)? min ISR?
- *           --> for each valid partition: br_log_append (queued for the writer thread)
+ *           --> for each valid partition: br_log_append (written, or queued for a writer thread)
  *           --> written (br_api_data_on_written) --> HW (br_replica) --> wake purgatory
  *           --> acks=1 not yet written / acks=all not yet covered: park --wake/timer--> settle
  *           --> encode response (or drop it for acks=0)

@@ -41,6 +41,7 @@ struct br_log {
     size_t unwritten;
     uint64_t unwritten_bytes;
     int64_t written_end;
+    bool offload; /* br_log_set_offload: appends go to the writer */
 };
 
 /* An append handed to the writer thread: the bytes, copied, and where they go. */
@@ -581,6 +582,11 @@ size_t br_log_unwritten(const br_log_t *log)
     return log->unwritten;
 }
 
+void br_log_set_offload(br_log_t *log, bool on)
+{
+    log->offload = on;
+}
+
 /* The part of an append shared by leader and follower: roll, callback, write, flush. */
 static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br_batch_set_t *set,
                                      int64_t max_ts, int64_t now_ms, br_log_append_info_t *info)
@@ -597,7 +603,8 @@ static sm_err_t br_log_append_common(br_log_t *log, const uint8_t *buf, const br
         err = log->cfg.on_batch(log->cfg.on_batch_ctx, &set->batches[i].hdr);
     if (err != SM_OK)
         return err;
-    if (log->cfg.writer != NULL)
+    /* To the writer while offloaded, and after anything still there (in order: note 5). */
+    if (log->cfg.writer != NULL && (log->offload || log->unwritten > 0))
         err = br_log_submit(log, buf, set, now_ms);
     else
         err = br_segment_append(br_log_active(log), buf, set, now_ms);

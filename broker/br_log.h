@@ -43,14 +43,18 @@
  *     truncate_fully_and_start_at  drop every segment, restart empty at an offset; the caller
  *                        clears the epoch cache
  *     flush_begin/done   advance the recovery point once a flusher has fsynced
- *     5. With cfg.writer (the broker's), an append is checked, stamped and given its place on
- *        the loop, and its bytes (copied) are written by the writer thread: a write blocked
- *        in the filesystem (writeback holding the inode's block map) then stalls that thread,
- *        not every client of the loop. Until the write completes (br_log_write_done, in
- *        order), br_log_end_offset and every read stop before it; further appends take the
- *        offsets after it. Whoever acknowledges an append waits for br_log_end_offset to
- *        pass it (cfg.on_written says when). Operations that read far back or cut the log
- *        (truncate, time search, batch walk, flush, close) drain the writer first;
+ *     5. With cfg.writer (the broker's), an append is written by the writer thread while the
+ *        log is offloaded (br_log_set_offload: the log manager sets it while a writeback of
+ *        the file is out) or earlier appends are still with the writer; otherwise it is
+ *        written here, as without a writer. A write that meets writeback holding the inode's
+ *        block map can wait hundreds of milliseconds; on the writer it stalls that thread,
+ *        not every client of the loop, and handing every append over would cost two thread
+ *        wake-ups each. An offloaded append is checked, stamped and given its place on the
+ *        loop, and its bytes (copied) go to the writer. Until the write completes
+ *        (br_log_write_done, in order), br_log_end_offset and every read stop before it;
+ *        further appends take the offsets after it, and go to the writer too. Whoever acknowledges
+ * an append waits for br_log_end_offset to pass it (cfg.on_written says when). Operations that read
+ * far back or cut the log (truncate, time search, batch walk, flush, close) drain the writer first;
  *        retention and the log start remove only wholly written segments, and a roll is an
  *        append's roll, so those need not. A failed write fails the log. More than
  *        BR_LOG_MAX_UNWRITTEN_BYTES unwritten makes the next append wait for the disk.
@@ -256,6 +260,10 @@ void br_log_drain(br_log_t *log);
 
 /* Appends handed to the writer and not completed yet. */
 size_t br_log_unwritten(const br_log_t *log);
+
+/* While on, appends go to cfg.writer (design note 5); off, they are written on the calling
+ * thread once the writer has none of this log's. No effect without a writer. */
+void br_log_set_offload(br_log_t *log, bool on);
 
 /* ---- state -------------------------------------------------------------------------------- */
 

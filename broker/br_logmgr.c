@@ -46,7 +46,8 @@ typedef struct br_logmgr_part {
     int64_t wb_base;  /* br_logmgr_writeback started the write of segment wb_base ... */
     uint64_t wb_size; /* ... up to this many bytes */
     bool flushing;    /* a flush job is out on the flusher */
-    bool detached;    /* no longer in the table: freed when the flush completes */
+    bool wb_busy;     /* a writeback start is out on the flusher (the log is offloaded) */
+    bool detached;    /* no longer in the table: freed when those jobs complete */
 } br_logmgr_part_t;
 
 struct br_logmgr {
@@ -206,7 +207,7 @@ static void br_logmgr_remove_at(br_logmgr_t *m, size_t i)
     part->log = NULL;
     br_epoch_free(part->epochs);
     part->epochs = NULL;
-    if (part->flushing)
+    if (part->flushing || part->wb_busy)
         part->detached = true;
     else
         br_logmgr_part_free(part);
@@ -1227,7 +1228,8 @@ static void br_logmgr_flush_done(void *arg, sm_err_t err, const char *msg)
     part->flushing = false;
     if (part->detached) {
         br_log_flush_job_free(fc->job);
-        br_logmgr_part_free(part);
+        if (!part->wb_busy)
+            br_logmgr_part_free(part);
     } else if (part->log == NULL) {
         br_log_flush_job_free(fc->job);
     } else if (br_log_flush_done(part->log, fc->job) != SM_OK) {
@@ -1285,6 +1287,7 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
 
 /* A writeback start handed to the flusher: its own descriptor and the byte range. */
 typedef struct br_logmgr_wb_job {
+    br_logmgr_part_t *part;
     int fd;
     uint64_t from, len;
 } br_logmgr_wb_job_t;
@@ -1303,11 +1306,19 @@ static sm_err_t br_logmgr_wb_work(void *arg, sm_errbuf_t *eb)
 static void br_logmgr_wb_done(void *arg, sm_err_t err, const char *msg)
 {
     br_logmgr_wb_job_t *j = arg;
+    br_logmgr_part_t *part = j->part;
 
     (void)err;
     (void)msg;
     close(j->fd);
     free(j);
+    part->wb_busy = false;
+    if (part->detached) {
+        if (!part->flushing)
+            br_logmgr_part_free(part);
+    } else if (part->log != NULL) {
+        br_log_set_offload(part->log, false);
+    }
 }
 
 sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started)
@@ -1322,7 +1333,8 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
         uint64_t size = 0;
         int fd;
 
-        if (!br_logmgr_healthy(part) || (fd = br_log_active_file(part->log, &base, &size)) < 0)
+        if (!br_logmgr_healthy(part) || part->wb_busy ||
+            (fd = br_log_active_file(part->log, &base, &size)) < 0)
             continue;
         if (base != part->wb_base || size < part->wb_size) {
             part->wb_base = base; /* a new segment, or this one was truncated */
@@ -1339,6 +1351,7 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
             first = SM_ERR_NOMEM;
             continue;
         }
+        j->part = part;
         j->from = part->wb_size;
         j->len = size - part->wb_size;
         if (br_flusher_call(m->flusher, br_logmgr_wb_work, br_logmgr_wb_done, j) != SM_OK) {
@@ -1347,6 +1360,11 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
             first = SM_ERR_NOMEM;
             continue;
         }
+        /* Writeback takes the inode's block map while it allocates: until it is done, the
+         * partition's appends go to its writer thread rather than risk the loop (br_log.h
+         * note 5). */
+        part->wb_busy = true;
+        br_log_set_offload(part->log, true);
         part->wb_size = size;
         n++;
     }

@@ -168,11 +168,13 @@ sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which);
 sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *started);
 
 /* Starts the disk write of what was appended to each healthy log's active segment, once at
- * least min_bytes (> 0) accumulated since the last start, as jobs on the flusher thread
- * (sync_file_range SYNC_FILE_RANGE_WRITE: the write is queued, nobody waits for it, nothing
- * becomes durable -- that is br_logmgr_flush). Keeps the page cache's dirty bytes small so the
- * kernel never writes back seconds of appends at once (log.writeback.bytes). Without a flusher
- * it does nothing. Returns SM_OK or SM_ERR_NOMEM; *started (may be NULL) = jobs queued. */
+ * least min_bytes (> 0) accumulated since the last start and that start completed, as jobs on
+ * the flusher thread (sync_file_range SYNC_FILE_RANGE_WRITE: the write is queued, nobody waits
+ * for it, nothing becomes durable -- that is br_logmgr_flush). Keeps the page cache's dirty
+ * bytes small so the kernel never writes back seconds of appends at once (log.writeback.bytes).
+ * Until its job completes, a log is offloaded (br_log_set_offload: its appends go to its
+ * writer thread, if it has one). Without a flusher it does nothing. Returns SM_OK or SM_ERR_NOMEM;
+ * *started (may be NULL) = jobs queued. */
 sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started);
 
 /* Retention over every healthy log: br_log_delete_old_segments with the upper bound from

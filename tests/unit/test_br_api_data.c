@@ -105,6 +105,8 @@ static void setup(void)
     }
     cr_assert_eq(br_logmgr_open(&lc, 0, &lm, &eb), SM_OK, "%s", eb.msg);
     cr_assert_eq(br_logmgr_create(lm, "t", 0, 0, &log, &eb), SM_OK, "%s", eb.msg);
+    if (writer != NULL)
+        br_log_set_offload(log, true); /* every append to the gated writer */
     cr_assert_eq(br_metacache_new(&mc), SM_OK);
     br_control_config_t cc = {.broker_id = 1, .logmgr = lm, .metacache = mc};
     cr_assert_eq(br_control_new(&cc, &ctl, &eb), SM_OK, "%s", eb.msg);

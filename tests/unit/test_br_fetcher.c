@@ -1231,6 +1231,8 @@ Test(br_fetcher, with_a_writer_thread_the_next_fetch_waits_until_the_appends_are
     cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &w, NULL), SM_OK);
     cr_assert_eq(br_logmgr_close(flm, true, now_ms(), NULL), SM_OK);
     flm = open_lm_with(fdir, ME, &w, 1);
+    cr_assert_not_null(br_logmgr_get(flm, "t", 0));
+    br_log_set_offload(br_logmgr_get(flm, "t", 0), true); /* every append to the writer */
     br_logmgr_set_on_written(flm, follower_written, NULL);
     append_to(llm, "t", 10, 1);
     append_to(llm, "t", 5, 1);

@@ -1,5 +1,6 @@
 /*
- * test_log_writer: br_log with a writer thread (br_log.h note 5) -- appends unseen until
+ * test_log_writer: br_log with a writer thread (br_log.h note 5) -- appends written on the
+ * calling thread unless offloaded or behind the writer; offloaded appends unseen until
  * written, also across rolls; reads stop before the first unwritten append; truncation and a
  * clean close wait for the writer; retention removes written segments without waiting; a
  * failed write on the writer fails the log. (test_log covers everything else of br_log; the
@@ -38,17 +39,57 @@ static br_log_config_t writer_cfg(writer_fx_t *wf, const br_fileops_t *ops)
     return cfg;
 }
 
+/* A new log whose every append goes to the writer (br_log_set_offload). */
+static br_log_t *open_offloaded(const br_fileops_t *ops, const br_log_config_t *cfg)
+{
+    br_log_t *log = open_log(ops, cfg, false, 0, 0, 0);
+
+    br_log_set_offload(log, true);
+    return log;
+}
+
 static void writer_fx_free(writer_fx_t *wf)
 {
     br_flusher_free(wf->w);
     event_base_free(wf->base);
 }
 
-Test(log, appends_with_a_writer_are_seen_only_once_written)
+Test(log, appends_are_written_here_unless_offloaded_or_behind_the_writer)
 {
     writer_fx_t wf;
     br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
     br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    model_t m = {0};
+
+    cr_assert_eq(append_batch(log, &m, 5, 100, 0, 0, NULL), SM_OK);
+    cr_assert_eq(br_log_unwritten(log), 0, "not offloaded: written on the calling thread");
+    cr_assert_eq(br_log_end_offset(log), 5, "and seen at once");
+    br_log_set_offload(log, true);
+    cr_assert_eq(append_batch(log, &m, 5, 100, 1, 0, NULL), SM_OK);
+    cr_assert_eq(br_log_unwritten(log), 1, "offloaded: handed to the writer");
+    cr_assert_eq(br_log_end_offset(log), 5);
+    br_log_set_offload(log, false);
+    cr_assert_eq(append_batch(log, &m, 5, 100, 2, 0, NULL), SM_OK);
+    cr_assert_eq(br_log_unwritten(log), 2, "behind an unwritten append: the writer, in order");
+    cr_assert_eq(br_log_end_offset(log), 5);
+    br_log_drain(log);
+    cr_assert_eq(wf.written, 2, "on_written for the writer's appends only");
+    cr_assert_eq(br_log_end_offset(log), 15);
+    cr_assert_eq(append_batch(log, &m, 5, 100, 3, 0, NULL), SM_OK);
+    cr_assert_eq(br_log_unwritten(log), 0, "nothing left with the writer: here again");
+    cr_assert_eq(br_log_end_offset(log), 20);
+    verify_log(log, &m, false);
+    verify_lookups(log, &m);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+    model_free(&m);
+    writer_fx_free(&wf);
+}
+
+Test(log, appends_with_a_writer_are_seen_only_once_written)
+{
+    writer_fx_t wf;
+    br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
+    br_log_t *log = open_offloaded(br_fileops_posix(), &cfg);
     br_log_append_info_t info;
     br_log_slice_t s;
     model_t m = {0};
@@ -90,7 +131,7 @@ Test(log, a_readable_prefix_stops_before_the_first_unwritten_append)
 {
     writer_fx_t wf;
     br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
-    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    br_log_t *log = open_offloaded(br_fileops_posix(), &cfg);
     br_log_slice_t s;
     model_t m = {0};
 
@@ -114,7 +155,7 @@ Test(log, truncation_and_a_clean_close_wait_for_the_writer)
 {
     writer_fx_t wf;
     br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
-    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    br_log_t *log = open_offloaded(br_fileops_posix(), &cfg);
     model_t m = {0};
 
     for (int i = 0; i < 10; i++)
@@ -149,7 +190,7 @@ Test(log, a_failed_write_on_the_writer_fails_the_log)
 
     fx_faults_init(&f, 0, ENOSPC);
     cfg = writer_cfg(&wf, &f.ops);
-    log = open_log(&f.ops, &cfg, false, 0, 0, 0);
+    log = open_offloaded(&f.ops, &cfg);
     cr_assert_eq(append_batch(log, NULL, 2, 100, 0, 0, NULL), SM_OK);
     br_log_drain(log);
     f.fail_at = f.steps + 1; /* the writer's pwrite of the next append */
@@ -172,7 +213,7 @@ Test(log, retention_removes_written_segments_without_waiting_for_the_writer)
     size_t deleted = 0;
 
     cfg.retention_bytes = 4096;
-    log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    log = open_offloaded(br_fileops_posix(), &cfg);
     for (int i = 0; i < 40; i++)
         cr_assert_eq(append_batch(log, &m, 3, 200, i, 0, NULL), SM_OK);
     br_log_drain(log);

@@ -769,11 +769,13 @@ Test(logmgr, writeback_starts_once_enough_whole_pages_were_appended)
     cr_assert_eq(started, 0, "three pages are below a four-page threshold");
     cr_assert_eq(br_logmgr_writeback(w.m, 3 * 4096, &started), SM_OK);
     cr_assert_eq(started, 1, "three pages reach a three-page threshold");
+    br_flusher_drain(w.f); /* one start at a time per partition: let it complete */
     cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 0, "nothing appended since the last start");
     append_until(log, 21000);
     cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 1, "counted from the last start, not from zero");
+    br_flusher_drain(w.f);
     cr_assert_eq(br_log_roll(log, now_ms()), SM_OK);
     append_until(log, br_log_size_bytes(log) + 9000);
     cr_assert_eq(br_logmgr_writeback(w.m, 4096, &started), SM_OK);
@@ -781,6 +783,56 @@ Test(logmgr, writeback_starts_once_enough_whole_pages_were_appended)
     br_flusher_drain(w.f);
     cr_assert_eq(br_flusher_pending(w.f), 0);
     flusher_close(&w);
+}
+
+/* Appends are written on the loop unless a writeback start of their file is out on the
+ * flusher: then they go to the partition's writer thread until it completes (br_log.h
+ * note 5). Completions run only when drained here, so each state is held as long as needed. */
+Test(logmgr, appends_go_to_the_writer_while_a_writeback_start_is_out)
+{
+    struct event_base *base = event_base_new();
+    br_flusher_t *f = NULL, *wr = NULL;
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    size_t started = 0;
+    br_logmgr_t *m;
+    br_log_t *log;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &wr, NULL), SM_OK);
+    cfg.flusher = f;
+    cfg.writers = &wr;
+    cfg.nwriters = 1;
+    m = open_ok(&cfg);
+    log = create_ok(m, "t", 0);
+    append_until(log, 9000);
+    cr_assert_eq(br_log_unwritten(log), 0, "no writeback out: written on the loop");
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1);
+    append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_log_unwritten(log), 1, "with a writeback out, the writer writes it");
+    append_until(log, 20000);
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 0, "one writeback start at a time per partition");
+    br_flusher_drain(wr);
+    cr_assert_eq(br_log_unwritten(log), 0);
+    append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_log_unwritten(log), 1, "still out: still the writer");
+    br_flusher_drain(f);
+    br_flusher_drain(wr);
+    append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_log_unwritten(log), 0, "once it completed, on the loop again");
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1, "and the next start may go");
+
+    /* A partition deleted while its writeback start is out lives until the start completes
+     * (AddressSanitizer checks the completion's access). */
+    cr_assert_eq(br_logmgr_delete(m, "t", 0, NULL), SM_OK);
+    cr_assert_null(br_logmgr_get(m, "t", 0));
+    br_flusher_drain(f);
+    close_ok(m, true);
+    br_flusher_free(wr);
+    br_flusher_free(f);
+    event_base_free(base);
 }
 
 Test(logmgr, writeback_without_a_flusher_does_nothing)
