@@ -84,8 +84,10 @@ static sm_err_t br_checkpoint_write_all(const br_fileops_t *ops, int fd, const c
     return SM_OK;
 }
 
-sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, const void *data,
-                                  size_t len, sm_errbuf_t *eb)
+/* br_checkpoint_write_file, with durable false: no fsync of the file or the directory. */
+static sm_err_t br_checkpoint_replace_file(const br_fileops_t *ops, const char *path,
+                                           const void *data, size_t len, bool durable,
+                                           sm_errbuf_t *eb)
 {
     char tmp[PATH_MAX];
     char dir[PATH_MAX];
@@ -110,7 +112,7 @@ sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, con
     err = br_checkpoint_write_all(ops, fd, tmp, data, len, eb);
     if (err != SM_OK)
         goto out;
-    if (ops->fsync(ops->ctx, fd) < 0) {
+    if (durable && ops->fsync(ops->ctx, fd) < 0) {
         e = errno;
         err = sm_errbuf_set(eb, br_checkpoint_errno_err(e), "fsync %s: %s", tmp, strerror(e));
         goto out;
@@ -129,13 +131,20 @@ sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, con
     }
     tmp_exists = 0;
     /* Without this the rename itself may not survive a power cut. */
-    err = br_checkpoint_fsync_dir(ops, dir, eb);
+    if (durable)
+        err = br_checkpoint_fsync_dir(ops, dir, eb);
 out:
     if (fd >= 0)
         ops->close(ops->ctx, fd);
     if (tmp_exists)
         ops->unlink(ops->ctx, tmp);
     return err;
+}
+
+sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, const void *data,
+                                  size_t len, sm_errbuf_t *eb)
+{
+    return br_checkpoint_replace_file(ops, path, data, len, true, eb);
 }
 
 sm_err_t br_checkpoint_read_file(const br_fileops_t *ops, const char *path, char **out,
@@ -548,8 +557,8 @@ void br_checkpoint_at(const br_checkpoint_t *cp, size_t i, const char **topic, i
     *offset = e->offset;
 }
 
-sm_err_t br_checkpoint_write(const br_fileops_t *ops, const char *path, const br_checkpoint_t *cp,
-                             sm_errbuf_t *eb)
+static sm_err_t br_checkpoint_write_map(const br_fileops_t *ops, const char *path,
+                                        const br_checkpoint_t *cp, bool durable, sm_errbuf_t *eb)
 {
     /* version + count + lines of at most topic(249) + 2 numbers (11 + 20) + 3 separators */
     size_t cap = 32 + cp->count * (BR_CHECKPOINT_TOPIC_MAX + 40);
@@ -566,9 +575,35 @@ sm_err_t br_checkpoint_write(const br_fileops_t *ops, const char *path, const br
         len += (size_t)snprintf(buf + len, cap - len, "%s %d %lld\n", e->topic, (int)e->partition,
                                 (long long)e->offset);
     }
-    err = br_checkpoint_write_file(ops, path, buf, len, eb);
+    err = br_checkpoint_replace_file(ops, path, buf, len, durable, eb);
     free(buf);
     return err;
+}
+
+sm_err_t br_checkpoint_write(const br_fileops_t *ops, const char *path, const br_checkpoint_t *cp,
+                             sm_errbuf_t *eb)
+{
+    return br_checkpoint_write_map(ops, path, cp, true, eb);
+}
+
+sm_err_t br_checkpoint_write_unsynced(const br_fileops_t *ops, const char *path,
+                                      const br_checkpoint_t *cp, sm_errbuf_t *eb)
+{
+    return br_checkpoint_write_map(ops, path, cp, false, eb);
+}
+
+bool br_checkpoint_equal(const br_checkpoint_t *a, const br_checkpoint_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        const br_checkpoint_entry_t *e = &a->entries[i];
+        int64_t v;
+
+        if (br_checkpoint_get(b, e->topic, e->partition, &v) != SM_OK || v != e->offset)
+            return false;
+    }
+    return true;
 }
 
 static sm_err_t br_checkpoint_read_line(void *arg, const char *path, size_t lineno, char **fields,

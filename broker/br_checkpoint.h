@@ -23,6 +23,7 @@
 #ifndef BR_CHECKPOINT_H
 #define BR_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +104,16 @@ void br_checkpoint_at(const br_checkpoint_t *cp, size_t i, const char **topic, i
 /* Writes the map atomically to `path` (see br_checkpoint_write_file). */
 sm_err_t br_checkpoint_write(const br_fileops_t *ops, const char *path, const br_checkpoint_t *cp,
                              sm_errbuf_t *eb);
+
+/* As br_checkpoint_write without either fsync: readers see the old or the new map, whole, and
+ * a crash of the process keeps it, but after a power cut the file may hold an older map or be
+ * empty or torn (a reader then finds it stale or SM_ERR_CORRUPT). Only for maps whose loss is
+ * safe: no device cache flush, which on a shared or slow disk stalls every writer for a while. */
+sm_err_t br_checkpoint_write_unsynced(const br_fileops_t *ops, const char *path,
+                                      const br_checkpoint_t *cp, sm_errbuf_t *eb);
+
+/* Whether a and b hold the same (topic, partition) -> offset entries, in any order. */
+bool br_checkpoint_equal(const br_checkpoint_t *a, const br_checkpoint_t *b);
 
 /* Reads `path` into a new map (*out, owned by the caller). Besides the errors of
  * br_checkpoint_read_lines, a bad topic name, a negative partition or offset, or a duplicate

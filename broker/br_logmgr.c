@@ -28,6 +28,9 @@ typedef struct br_logmgr_dir {
     bool has_cluster_id; /* meta.properties holds a cluster.id */
     bool ckpt_busy;      /* a checkpoint write is queued on the flusher */
     size_t nparts;
+    /* The checkpoint maps last written here, by br_logmgr_ckpt_names index (NULL: unknown):
+     * the periodic writes skip a file whose map has not changed since. */
+    br_checkpoint_t *written[3];
 } br_logmgr_dir_t;
 
 typedef struct br_logmgr_part {
@@ -853,7 +856,10 @@ static sm_err_t br_logmgr_checkpoint_build(br_logmgr_t *m, size_t i, br_checkpoi
 }
 
 /* Writes the maps named by `which` into dir_path. @thread loop or flusher: touches only its
- * arguments. */
+ * arguments. The high watermarks are not fsynced (docs/storage.md, Checkpoints): written every
+ * 5 s, a device cache flush each time would stall every writer of the disk, and a stale or
+ * unreadable file is safe -- the high watermark then starts lower, at most at the log end, and
+ * the ISR's next fetches move it again; truncation goes by leader epochs. */
 static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *dir_path,
                                            unsigned which, br_checkpoint_t *const cp[3],
                                            sm_errbuf_t *eb)
@@ -865,9 +871,27 @@ static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *
         if ((which & (1u << k)) == 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir_path, br_logmgr_ckpt_names[k]);
-        err = br_checkpoint_write(ops, path, cp[k], eb);
+        if ((1u << k) == BR_LOGMGR_CKPT_REPLICATION)
+            err = br_checkpoint_write_unsynced(ops, path, cp[k], eb);
+        else
+            err = br_checkpoint_write(ops, path, cp[k], eb);
     }
     return err;
+}
+
+/* After a write of the maps named by `which` into dir i: written, they become what the dir
+ * holds (taken from cp); failed, what it holds is unknown. */
+static void br_logmgr_ckpt_remember(br_logmgr_dir_t *d, unsigned which, br_checkpoint_t *cp[3],
+                                    bool written)
+{
+    for (int k = 0; k < 3; k++) {
+        if ((which & (1u << k)) == 0)
+            continue;
+        br_checkpoint_free(d->written[k]);
+        d->written[k] = written ? cp[k] : NULL;
+        if (written)
+            cp[k] = NULL;
+    }
 }
 
 static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned which, sm_errbuf_t *eb)
@@ -875,8 +899,10 @@ static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned whic
     br_checkpoint_t *cp[3] = {NULL, NULL, NULL};
     sm_err_t err = br_logmgr_checkpoint_build(m, i, cp, eb);
 
-    if (err == SM_OK)
+    if (err == SM_OK) {
         err = br_logmgr_checkpoint_write(m->ops, m->dirs[i].path, which, cp, eb);
+        br_logmgr_ckpt_remember(&m->dirs[i], which, cp, err == SM_OK);
+    }
     for (int k = 0; k < 3; k++)
         br_checkpoint_free(cp[k]);
     return err;
@@ -914,6 +940,7 @@ static void br_logmgr_ckpt_done(void *arg, sm_err_t err, const char *msg)
     br_logmgr_t *m = j->m;
 
     m->dirs[j->dir].ckpt_busy = false;
+    br_logmgr_ckpt_remember(&m->dirs[j->dir], j->which, j->cp, err == SM_OK);
     if (err != SM_OK && m->dirs[j->dir].online) {
         sm_log_error("checkpoint: %s", msg);
         if (err != SM_ERR_NOMEM)
@@ -949,6 +976,14 @@ sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which)
         j->which = which;
         j->ops = m->ops;
         err = br_logmgr_checkpoint_build(m, i, j->cp, &eb);
+        for (int k = 0; k < 3 && err == SM_OK; k++)
+            if (m->dirs[i].written[k] != NULL &&
+                br_checkpoint_equal(m->dirs[i].written[k], j->cp[k]))
+                j->which &= ~(1u << k); /* unchanged since written: no write, no fsync */
+        if (err == SM_OK && j->which == 0) {
+            br_logmgr_ckpt_job_free(j);
+            continue;
+        }
         if (err == SM_OK)
             err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
         if (err != SM_OK) {
@@ -1053,6 +1088,8 @@ sm_err_t br_logmgr_close(br_logmgr_t *m, bool clean, int64_t now_ms, sm_errbuf_t
         if (m->dirs[i].lock_fd >= 0)
             m->ops->close(m->ops->ctx, m->dirs[i].lock_fd);
         free(m->dirs[i].path);
+        for (int k = 0; k < 3; k++)
+            br_checkpoint_free(m->dirs[i].written[k]);
     }
     free(m->dirs);
     free(m);

@@ -154,7 +154,8 @@ sm_err_t br_logmgr_checkpoint(br_logmgr_t *m, unsigned which, sm_errbuf_t *eb);
 
 /* The same, with the files written and fsynced on the flusher thread (the maps are taken on
  * the loop now), so that a slow disk does not stall the loop; at most one write per directory
- * is queued at a time (a tick finding one queued skips it). A write that fails takes its
+ * is queued at a time (a tick finding one queued skips it), and a file whose map is what was
+ * last written there is not written again. A write that fails takes its
  * directory offline from the completion. Without a flusher it is br_logmgr_checkpoint.
  * Returns SM_OK or SM_ERR_NOMEM. The periodic checkpoints use this; br_logmgr_close drains
  * the flusher before its own synchronous ones. */

@@ -501,6 +501,40 @@ Test(checkpoint, crash_at_every_step_keeps_old_or_new_content_whole)
     crash_at_every_step(1);
 }
 
+Test(checkpoint, an_unsynced_write_replaces_the_file_without_an_fsync)
+{
+    br_checkpoint_t *cp = br_checkpoint_new();
+    fault_t f = {0};
+    br_fileops_t ops = fault_ops(&f);
+    char tmp[320];
+
+    snprintf(tmp, sizeof(tmp), "%s%s", path, BR_CHECKPOINT_TMP_SUFFIX);
+    put_file(path, "0\n1\norders 0 100\n");
+    br_checkpoint_put(cp, "orders", 0, 400);
+    cr_assert_eq(br_checkpoint_write_unsynced(&ops, path, cp, NULL), SM_OK);
+    cr_assert_eq(f.calls, 4, "open, pwrite, close, rename: no fsync of the file or directory");
+    expect_content(400);
+    cr_assert_not(file_exists(tmp));
+    br_checkpoint_free(cp);
+}
+
+Test(checkpoint, equal_maps_have_the_same_entries_in_any_order)
+{
+    br_checkpoint_t *a = br_checkpoint_new(), *b = br_checkpoint_new();
+
+    br_checkpoint_put(a, "orders", 0, 1);
+    br_checkpoint_put(a, "orders", 1, 2);
+    br_checkpoint_put(b, "orders", 1, 2);
+    cr_assert_not(br_checkpoint_equal(a, b), "one entry short");
+    br_checkpoint_put(b, "orders", 0, 1);
+    cr_assert(br_checkpoint_equal(a, b));
+    cr_assert(br_checkpoint_equal(b, a));
+    br_checkpoint_put(b, "orders", 0, 3);
+    cr_assert_not(br_checkpoint_equal(a, b), "a value differs");
+    br_checkpoint_free(a);
+    br_checkpoint_free(b);
+}
+
 Test(checkpoint, stale_tmp_is_ignored_and_replaced)
 {
     br_checkpoint_t *cp = br_checkpoint_new();

@@ -870,6 +870,66 @@ Test(logmgr, periodic_checkpoint_is_written_on_the_flusher)
     flusher_close(&w);
 }
 
+static int count_fsync(void *ctx, int fd)
+{
+    (*(int *)ctx)++;
+    return fsync(fd);
+}
+
+/* The periodic (async) checkpoints write a file only when its map changed since it was last
+ * written there, and the high watermarks without an fsync (docs/storage.md, Checkpoints). */
+Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_leave_high_watermarks_unsynced)
+{
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    struct event_base *base = event_base_new();
+    br_fileops_t ops = *br_fileops_posix();
+    br_flusher_t *f = NULL;
+    char hw_path[400], rp_path[400];
+    br_logmgr_t *m;
+    int fsyncs = 0, before;
+
+    ops.ctx = &fsyncs;
+    ops.fsync = count_fsync;
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cfg.ops = &ops;
+    cfg.flusher = f;
+    m = open_ok(&cfg);
+    (void)create_ok(m, "t", 0);
+    snprintf(hw_path, sizeof(hw_path), "%s/%s", dirs[0], BR_CHECKPOINT_REPLICATION);
+    snprintf(rp_path, sizeof(rp_path), "%s/%s", dirs[0], BR_CHECKPOINT_RECOVERY);
+
+    cr_assert_eq(br_logmgr_set_high_watermark(m, "t", 0, 0), SM_OK);
+    before = fsyncs;
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    br_flusher_drain(f);
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_REPLICATION));
+    cr_assert_eq(fsyncs, before, "high watermarks are written without an fsync");
+    cr_assert_eq(unlink(hw_path), 0);
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    br_flusher_drain(f);
+    cr_assert_not(exists(dirs[0], BR_CHECKPOINT_REPLICATION), "unchanged: not written again");
+    append_batches(br_logmgr_get(m, "t", 0), 1, 0, now_ms());
+    cr_assert_eq(br_logmgr_set_high_watermark(m, "t", 0, 10), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    br_flusher_drain(f);
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_REPLICATION), "changed: written");
+
+    /* The recovery points keep their fsyncs, and are skipped the same way. */
+    before = fsyncs;
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY), SM_OK);
+    br_flusher_drain(f);
+    cr_assert_gt(fsyncs, before, "recovery points are fsynced");
+    cr_assert_eq(unlink(rp_path), 0);
+    before = fsyncs;
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY), SM_OK);
+    br_flusher_drain(f);
+    cr_assert_not(exists(dirs[0], BR_CHECKPOINT_RECOVERY), "unchanged: not written again");
+    cr_assert_eq(fsyncs, before);
+    close_ok(m, true);
+    br_flusher_free(f);
+    event_base_free(base);
+}
+
 Test(logmgr, delete_while_flush_is_out_is_safe)
 {
     with_flusher_t w;
