@@ -855,14 +855,11 @@ static sm_err_t br_logmgr_checkpoint_build(br_logmgr_t *m, size_t i, br_checkpoi
     return err;
 }
 
-/* Writes the maps named by `which` into dir_path. @thread loop or flusher: touches only its
- * arguments. The high watermarks are not fsynced (docs/storage.md, Checkpoints): written every
- * 5 s, a device cache flush each time would stall every writer of the disk, and a stale or
- * unreadable file is safe -- the high watermark then starts lower, at most at the log end, and
- * the ISR's next fetches move it again; truncation goes by leader epochs. */
+/* Writes the maps named by `which` into dir_path, fsynced for those also in `durable`.
+ * @thread loop or flusher: touches only its arguments. */
 static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *dir_path,
-                                           unsigned which, br_checkpoint_t *const cp[3],
-                                           sm_errbuf_t *eb)
+                                           unsigned which, unsigned durable,
+                                           br_checkpoint_t *const cp[3], sm_errbuf_t *eb)
 {
     char path[PATH_MAX];
     sm_err_t err = SM_OK;
@@ -871,12 +868,45 @@ static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *
         if ((which & (1u << k)) == 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir_path, br_logmgr_ckpt_names[k]);
-        if ((1u << k) == BR_LOGMGR_CKPT_REPLICATION)
-            err = br_checkpoint_write_unsynced(ops, path, cp[k], eb);
-        else
+        if ((durable & (1u << k)) != 0)
             err = br_checkpoint_write(ops, path, cp[k], eb);
+        else
+            err = br_checkpoint_write_unsynced(ops, path, cp[k], eb);
     }
     return err;
+}
+
+/* Whether neu holds an offset above old's for some partition (a missing one counts as 0). */
+static bool br_logmgr_ckpt_moves_forward(const br_checkpoint_t *old, const br_checkpoint_t *neu)
+{
+    for (size_t i = 0; i < br_checkpoint_count(neu); i++) {
+        const char *topic;
+        int32_t p;
+        int64_t v, was = 0;
+
+        br_checkpoint_at(neu, i, &topic, &p, &v);
+        if (old != NULL && br_checkpoint_get(old, topic, p, &was) != SM_OK)
+            was = 0;
+        if (v > was)
+            return true;
+    }
+    return false;
+}
+
+/* Which of the periodic writes of dir d must be fsynced (docs/storage.md, Checkpoints): only
+ * a log-start map that moves a log start forward -- after a power cut an older one would show
+ * records that retention or DeleteRecords removed. A stale or unreadable recovery-point or
+ * high-watermark file is safe: recovery then rescans more, the high watermark starts lower
+ * (never above the log end for a leader) and the ISR's next fetches move it again; truncation
+ * goes by leader epochs. Without those fsyncs a write costs no device cache flush, which on a
+ * shared or slow disk stalls every writer of the disk. */
+static unsigned br_logmgr_ckpt_durable(const br_logmgr_dir_t *d, unsigned which,
+                                       br_checkpoint_t *const cp[3])
+{
+    if ((which & BR_LOGMGR_CKPT_LOG_START) != 0 &&
+        br_logmgr_ckpt_moves_forward(d->written[2], cp[2]))
+        return BR_LOGMGR_CKPT_LOG_START;
+    return 0;
 }
 
 /* After a write of the maps named by `which` into dir i: written, they become what the dir
@@ -900,7 +930,8 @@ static sm_err_t br_logmgr_checkpoint_dir(br_logmgr_t *m, size_t i, unsigned whic
     sm_err_t err = br_logmgr_checkpoint_build(m, i, cp, eb);
 
     if (err == SM_OK) {
-        err = br_logmgr_checkpoint_write(m->ops, m->dirs[i].path, which, cp, eb);
+        err =
+            br_logmgr_checkpoint_write(m->ops, m->dirs[i].path, which, BR_LOGMGR_CKPT_ALL, cp, eb);
         br_logmgr_ckpt_remember(&m->dirs[i], which, cp, err == SM_OK);
     }
     for (int k = 0; k < 3; k++)
@@ -913,6 +944,7 @@ typedef struct br_logmgr_ckpt_job {
     br_logmgr_t *m; /* for the completion only */
     size_t dir;
     unsigned which;
+    unsigned durable; /* of which: the files to fsync (br_logmgr_ckpt_durable) */
     const br_fileops_t *ops;
     char *dir_path;
     br_checkpoint_t *cp[3];
@@ -931,7 +963,7 @@ static sm_err_t br_logmgr_ckpt_work(void *arg, sm_errbuf_t *eb)
 {
     br_logmgr_ckpt_job_t *j = arg;
 
-    return br_logmgr_checkpoint_write(j->ops, j->dir_path, j->which, j->cp, eb);
+    return br_logmgr_checkpoint_write(j->ops, j->dir_path, j->which, j->durable, j->cp, eb);
 }
 
 static void br_logmgr_ckpt_done(void *arg, sm_err_t err, const char *msg)
@@ -984,6 +1016,8 @@ sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which)
             br_logmgr_ckpt_job_free(j);
             continue;
         }
+        if (err == SM_OK)
+            j->durable = br_logmgr_ckpt_durable(&m->dirs[i], j->which, j->cp);
         if (err == SM_OK)
             err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
         if (err != SM_OK) {

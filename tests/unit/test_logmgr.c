@@ -877,8 +877,9 @@ static int count_fsync(void *ctx, int fd)
 }
 
 /* The periodic (async) checkpoints write a file only when its map changed since it was last
- * written there, and the high watermarks without an fsync (docs/storage.md, Checkpoints). */
-Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_leave_high_watermarks_unsynced)
+ * written there, and fsync only a log-start map that moves a log start forward
+ * (docs/storage.md, Checkpoints). */
+Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_fsync_only_log_starts_moving_forward)
 {
     br_logmgr_config_t cfg = config(1, 1, NULL);
     struct event_base *base = event_base_new();
@@ -886,6 +887,7 @@ Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_leave_high_watermarks_
     br_flusher_t *f = NULL;
     char hw_path[400], rp_path[400];
     br_logmgr_t *m;
+    br_log_t *log;
     int fsyncs = 0, before;
 
     ops.ctx = &fsyncs;
@@ -894,7 +896,7 @@ Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_leave_high_watermarks_
     cfg.ops = &ops;
     cfg.flusher = f;
     m = open_ok(&cfg);
-    (void)create_ok(m, "t", 0);
+    log = create_ok(m, "t", 0);
     snprintf(hw_path, sizeof(hw_path), "%s/%s", dirs[0], BR_CHECKPOINT_REPLICATION);
     snprintf(rp_path, sizeof(rp_path), "%s/%s", dirs[0], BR_CHECKPOINT_RECOVERY);
 
@@ -908,23 +910,30 @@ Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_leave_high_watermarks_
     cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
     br_flusher_drain(f);
     cr_assert_not(exists(dirs[0], BR_CHECKPOINT_REPLICATION), "unchanged: not written again");
-    append_batches(br_logmgr_get(m, "t", 0), 1, 0, now_ms());
+    append_batches(log, 1, 0, now_ms());
     cr_assert_eq(br_logmgr_set_high_watermark(m, "t", 0, 10), SM_OK);
     cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
     br_flusher_drain(f);
     cr_assert(exists(dirs[0], BR_CHECKPOINT_REPLICATION), "changed: written");
 
-    /* The recovery points keep their fsyncs, and are skipped the same way. */
+    /* Recovery points and log starts at 0: written, not fsynced; then skipped. */
     before = fsyncs;
-    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY | BR_LOGMGR_CKPT_LOG_START),
+                 SM_OK);
     br_flusher_drain(f);
-    cr_assert_gt(fsyncs, before, "recovery points are fsynced");
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_RECOVERY));
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_LOG_START));
+    cr_assert_eq(fsyncs, before, "no log start moved: no fsync");
     cr_assert_eq(unlink(rp_path), 0);
-    before = fsyncs;
     cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY), SM_OK);
     br_flusher_drain(f);
     cr_assert_not(exists(dirs[0], BR_CHECKPOINT_RECOVERY), "unchanged: not written again");
-    cr_assert_eq(fsyncs, before);
+    /* A log start moved forward (DeleteRecords): that write is fsynced. */
+    cr_assert_eq(br_log_set_log_start_offset(log, 5), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(m, BR_LOGMGR_CKPT_RECOVERY | BR_LOGMGR_CKPT_LOG_START),
+                 SM_OK);
+    br_flusher_drain(f);
+    cr_assert_gt(fsyncs, before, "a log start moved forward: fsynced");
     close_ok(m, true);
     br_flusher_free(f);
     event_base_free(base);
