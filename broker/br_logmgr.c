@@ -27,6 +27,7 @@ typedef struct br_logmgr_dir {
     bool was_clean;
     bool has_cluster_id; /* meta.properties holds a cluster.id */
     bool ckpt_busy;      /* a checkpoint write is queued on the flusher */
+    unsigned ckpt_due;   /* BR_LOGMGR_CKPT_* asked for meanwhile: queued when it completes */
     size_t nparts;
     /* The checkpoint maps last written here, by br_logmgr_ckpt_names index (NULL: unknown):
      * the periodic writes skip a file whose map has not changed since. */
@@ -61,6 +62,7 @@ struct br_logmgr {
     br_flusher_t *const *writers; /* partitions take them in turn; none: log_cfg.writer */
     size_t nwriters;
     size_t next_writer;
+    bool closing; /* br_logmgr_close began: completions start no new job */
     br_log_config_t log_cfg;
     br_logmgr_config_fn configure;
     void *configure_arg;
@@ -966,19 +968,65 @@ static sm_err_t br_logmgr_ckpt_work(void *arg, sm_errbuf_t *eb)
     return br_logmgr_checkpoint_write(j->ops, j->dir_path, j->which, j->durable, j->cp, eb);
 }
 
+static sm_err_t br_logmgr_ckpt_start(br_logmgr_t *m, size_t i, unsigned which);
+
 static void br_logmgr_ckpt_done(void *arg, sm_err_t err, const char *msg)
 {
     br_logmgr_ckpt_job_t *j = arg;
     br_logmgr_t *m = j->m;
+    br_logmgr_dir_t *d = &m->dirs[j->dir];
+    size_t dir = j->dir;
+    unsigned due = d->ckpt_due;
 
-    m->dirs[j->dir].ckpt_busy = false;
-    br_logmgr_ckpt_remember(&m->dirs[j->dir], j->which, j->cp, err == SM_OK);
-    if (err != SM_OK && m->dirs[j->dir].online) {
+    d->ckpt_busy = false;
+    d->ckpt_due = 0;
+    br_logmgr_ckpt_remember(d, j->which, j->cp, err == SM_OK);
+    if (err != SM_OK && d->online) {
         sm_log_error("checkpoint: %s", msg);
         if (err != SM_ERR_NOMEM)
-            br_logmgr_fail_dir(m, j->dir, msg);
+            br_logmgr_fail_dir(m, dir, msg);
     }
     br_logmgr_ckpt_job_free(j);
+    /* Ticks that came while it was queued: their files now (not while closing: the close
+     * writes everything itself once the flusher is drained). */
+    if (due != 0 && d->online && !m->closing && br_logmgr_ckpt_start(m, dir, due) != SM_OK)
+        sm_log_error("checkpoint: out of memory");
+}
+
+/* Queues the write of the maps named by `which` in dir i on the flusher (those unchanged
+ * since written are left out; nothing left: nothing queued). */
+static sm_err_t br_logmgr_ckpt_start(br_logmgr_t *m, size_t i, unsigned which)
+{
+    br_logmgr_ckpt_job_t *j = calloc(1, sizeof(*j));
+    sm_errbuf_t eb;
+    sm_err_t err;
+
+    if (j == NULL || (j->dir_path = strdup(m->dirs[i].path)) == NULL) {
+        free(j);
+        return SM_ERR_NOMEM;
+    }
+    j->m = m;
+    j->dir = i;
+    j->which = which;
+    j->ops = m->ops;
+    err = br_logmgr_checkpoint_build(m, i, j->cp, &eb);
+    for (int k = 0; k < 3 && err == SM_OK; k++)
+        if (m->dirs[i].written[k] != NULL && br_checkpoint_equal(m->dirs[i].written[k], j->cp[k]))
+            j->which &= ~(1u << k); /* unchanged since written: no write, no fsync */
+    if (err == SM_OK && j->which == 0) {
+        br_logmgr_ckpt_job_free(j);
+        return SM_OK;
+    }
+    if (err == SM_OK)
+        j->durable = br_logmgr_ckpt_durable(&m->dirs[i], j->which, j->cp);
+    if (err == SM_OK)
+        err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
+    if (err != SM_OK) {
+        br_logmgr_ckpt_job_free(j);
+        return err;
+    }
+    m->dirs[i].ckpt_busy = true;
+    return SM_OK;
 }
 
 sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which)
@@ -993,40 +1041,17 @@ sm_err_t br_logmgr_checkpoint_async(br_logmgr_t *m, unsigned which)
         return err;
     }
     for (size_t i = 0; i < m->ndirs; i++) {
-        br_logmgr_ckpt_job_t *j;
         sm_err_t err;
 
-        if (!m->dirs[i].online || m->dirs[i].ckpt_busy)
-            continue; /* the one queued will do; the next tick catches up */
-        j = calloc(1, sizeof(*j));
-        if (j == NULL || (j->dir_path = strdup(m->dirs[i].path)) == NULL) {
-            free(j);
-            return SM_ERR_NOMEM;
-        }
-        j->m = m;
-        j->dir = i;
-        j->which = which;
-        j->ops = m->ops;
-        err = br_logmgr_checkpoint_build(m, i, j->cp, &eb);
-        for (int k = 0; k < 3 && err == SM_OK; k++)
-            if (m->dirs[i].written[k] != NULL &&
-                br_checkpoint_equal(m->dirs[i].written[k], j->cp[k]))
-                j->which &= ~(1u << k); /* unchanged since written: no write, no fsync */
-        if (err == SM_OK && j->which == 0) {
-            br_logmgr_ckpt_job_free(j);
+        if (!m->dirs[i].online)
+            continue;
+        if (m->dirs[i].ckpt_busy) {
+            m->dirs[i].ckpt_due |= which; /* written once the one queued completes */
             continue;
         }
-        if (err == SM_OK)
-            j->durable = br_logmgr_ckpt_durable(&m->dirs[i], j->which, j->cp);
-        if (err == SM_OK)
-            err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
-        if (err != SM_OK) {
-            br_logmgr_ckpt_job_free(j);
-            if (first == SM_OK)
-                first = err;
-            continue;
-        }
-        m->dirs[i].ckpt_busy = true;
+        err = br_logmgr_ckpt_start(m, i, which);
+        if (err != SM_OK && first == SM_OK)
+            first = err;
     }
     return first;
 }
@@ -1100,7 +1125,8 @@ sm_err_t br_logmgr_close(br_logmgr_t *m, bool clean, int64_t now_ms, sm_errbuf_t
     (void)now_ms;
     if (m == NULL)
         return SM_OK;
-    /* Every flush completion must run while its part still exists. */
+    /* Every flush completion must run while its part still exists, and start nothing. */
+    m->closing = true;
     if (m->flusher != NULL)
         br_flusher_drain(m->flusher);
     for (size_t i = 0; clean && i < m->ndirs; i++) {

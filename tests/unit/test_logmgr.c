@@ -939,6 +939,30 @@ Test(logmgr, periodic_checkpoints_skip_unchanged_maps_and_fsync_only_log_starts_
     event_base_free(base);
 }
 
+/* A tick that finds the directory's checkpoint write still queued is not lost: its files are
+ * written once that one completes. */
+Test(logmgr, a_checkpoint_tick_meeting_a_queued_write_is_written_after_it)
+{
+    with_flusher_t w;
+    hold_t h;
+
+    cr_assert_eq(pipe(h.fds), 0);
+    flusher_open(&w);
+    (void)create_ok(w.m, "t", 0);
+    cr_assert_not(exists(dirs[0], BR_CHECKPOINT_RECOVERY));
+    cr_assert_eq(br_flusher_call(w.f, hold_work, NULL, &h), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(w.m, BR_LOGMGR_CKPT_REPLICATION), SM_OK);
+    cr_assert_eq(br_logmgr_checkpoint_async(w.m, BR_LOGMGR_CKPT_RECOVERY), SM_OK);
+    cr_assert_eq(write(h.fds[1], "x", 1), 1);
+    br_flusher_drain(w.f); /* the queued write completes and queues the tick's */
+    br_flusher_drain(w.f);
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_REPLICATION));
+    cr_assert(exists(dirs[0], BR_CHECKPOINT_RECOVERY), "the second tick was written");
+    flusher_close(&w);
+    close(h.fds[0]);
+    close(h.fds[1]);
+}
+
 Test(logmgr, delete_while_flush_is_out_is_safe)
 {
     with_flusher_t w;
