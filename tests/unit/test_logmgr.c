@@ -107,7 +107,6 @@ static br_log_t *create_ok(br_logmgr_t *m, const char *topic, int32_t p)
     return log;
 }
 
-/* Whether dir/name exists. */
 /* A manager on one dir with a flusher thread whose completions run on base. */
 typedef struct with_flusher {
     struct event_base *base;
@@ -133,6 +132,7 @@ static void flusher_close(with_flusher_t *w)
     event_base_free(w->base);
 }
 
+/* Whether dir/name exists. */
 static bool exists(const char *dir, const char *name)
 {
     char p[600];
