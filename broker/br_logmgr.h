@@ -155,8 +155,8 @@ sm_err_t br_logmgr_checkpoint(br_logmgr_t *m, unsigned which, sm_errbuf_t *eb);
 /* The same, with the files written on the flusher thread (the maps are taken on the loop
  * now), so that a slow disk does not stall the loop. At most one write per directory is
  * queued at a time (a tick finding one queued is written once it completes); a file whose map
- * is what was last written there is not written again; only a log-start map that moves a log
- * start forward is fsynced (docs/storage.md, Checkpoints; br_logmgr_checkpoint fsyncs every
+ * is what was last written there is not written again; only a log-start map holding a log
+ * start above 0 is fsynced (docs/storage.md, Checkpoints; br_logmgr_checkpoint fsyncs every
  * file). A write that fails takes its directory offline from the completion. Without a
  * flusher it is br_logmgr_checkpoint. Returns SM_OK or SM_ERR_NOMEM. The periodic checkpoints
  * use this; br_logmgr_close drains the flusher before its own synchronous ones. */

@@ -71,35 +71,33 @@ static sm_err_t br_logmgr_checkpoint_write(const br_fileops_t *ops, const char *
     return err;
 }
 
-/* Whether neu holds an offset above old's for some partition (a missing one counts as 0). */
-static bool br_logmgr_ckpt_moves_forward(const br_checkpoint_t *old, const br_checkpoint_t *neu)
+/* Whether cp holds an offset above 0 (one that a missing entry, read as 0, would lose). */
+static bool br_logmgr_ckpt_any_positive(const br_checkpoint_t *cp)
 {
-    for (size_t i = 0; i < br_checkpoint_count(neu); i++) {
+    for (size_t i = 0; i < br_checkpoint_count(cp); i++) {
         const char *topic;
         int32_t p;
-        int64_t v, was = 0;
+        int64_t v;
 
-        br_checkpoint_at(neu, i, &topic, &p, &v);
-        if (old != NULL && br_checkpoint_get(old, topic, p, &was) != SM_OK)
-            was = 0;
-        if (v > was)
+        br_checkpoint_at(cp, i, &topic, &p, &v);
+        if (v > 0)
             return true;
     }
     return false;
 }
 
-/* Which of the periodic writes of dir d must be fsynced (docs/storage.md, Checkpoints): only
- * a log-start map that moves a log start forward -- after a power cut an older one would show
- * records that retention or DeleteRecords removed. A stale or unreadable recovery-point or
+/* Which of the periodic writes must be fsynced (docs/storage.md, Checkpoints): only a log-start
+ * map holding a log start above 0 -- after a power cut an older, empty or torn file would show
+ * records that retention or DeleteRecords removed; every log start at 0 is what a missing
+ * file means anyway. (Fsyncing only the writes that move a log start would not do: the next
+ * unsynced replacement could still lose the moved one.) A stale or unreadable recovery-point or
  * high-watermark file is safe: recovery then rescans more, the high watermark starts lower
  * (never above the log end for a leader) and the ISR's next fetches move it again; truncation
  * goes by leader epochs. Without those fsyncs a write costs no device cache flush, which on a
  * shared or slow disk stalls every writer of the disk. */
-static unsigned br_logmgr_ckpt_durable(const br_logmgr_dir_t *d, unsigned which,
-                                       br_checkpoint_t *const cp[3])
+static unsigned br_logmgr_ckpt_durable(unsigned which, br_checkpoint_t *const cp[3])
 {
-    if ((which & BR_LOGMGR_CKPT_LOG_START) != 0 &&
-        br_logmgr_ckpt_moves_forward(d->written[2], cp[2]))
+    if ((which & BR_LOGMGR_CKPT_LOG_START) != 0 && br_logmgr_ckpt_any_positive(cp[2]))
         return BR_LOGMGR_CKPT_LOG_START;
     return 0;
 }
@@ -211,7 +209,7 @@ static sm_err_t br_logmgr_ckpt_start(br_logmgr_t *m, size_t i, unsigned which)
         return SM_OK;
     }
     if (err == SM_OK)
-        j->durable = br_logmgr_ckpt_durable(&m->dirs[i], j->which, j->cp);
+        j->durable = br_logmgr_ckpt_durable(j->which, j->cp);
     if (err == SM_OK)
         err = br_flusher_call(m->flusher, br_logmgr_ckpt_work, br_logmgr_ckpt_done, j);
     if (err != SM_OK) {
