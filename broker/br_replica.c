@@ -148,10 +148,15 @@ int64_t br_replica_high_watermark(const br_replica_t *rm, const char *topic, int
 {
     br_replica_part_t *rp = br_replica_led(rm, topic, partition, NULL);
     int64_t leo = br_log_end_offset(log);
+    int64_t hw;
 
-    if (rp == NULL)
-        return leo < 0 ? 0 : br_logmgr_high_watermark(rm->cfg.logmgr, topic, partition);
-    return rp->hw < leo ? rp->hw : leo;
+    if (rp != NULL)
+        return rp->hw < leo ? rp->hw : leo;
+    if (leo < 0)
+        return 0;
+    /* A follower's stored HW may outrun its log (a checkpoint that outlived its records). */
+    hw = br_logmgr_high_watermark(rm->cfg.logmgr, topic, partition);
+    return hw < leo ? hw : leo;
 }
 
 void br_replica_after_append(br_replica_t *rm, const char *topic, int32_t partition)

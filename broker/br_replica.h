@@ -88,7 +88,8 @@ void br_replica_free(br_replica_t *rm);
 /* br_control listener: a partition changed role, leader, epoch or ISR, or is going. */
 void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event_t ev);
 
-/* The high watermark that consumers may read up to: the leader's HW for a led partition. */
+/* The high watermark that consumers may read up to: the leader's HW for a led partition, else
+ * the one learned from the leader; never above the log end. */
 int64_t br_replica_high_watermark(const br_replica_t *rm, const char *topic, int32_t partition,
                                   br_log_t *log);
 

@@ -803,6 +803,21 @@ Test(br_replica, acks_all_is_not_leader_after_the_partition_became_a_follower)
     cr_assert_eq(fetch(2, 5), SM_KERR_NOT_LEADER_OR_FOLLOWER, "not led here any more");
 }
 
+Test(br_replica, a_follower_never_reports_a_high_watermark_above_its_log_end)
+{
+    int64_t end;
+
+    start(1, 30000);
+    lai(ME, 1, R12, 2, R12, 2, 0);
+    end = append(5, 1);
+    lai(2, 2, R12, 2, R12, 2, 1);
+    /* A checkpoint that outlived the records it covered (power cut) holds more than the log. */
+    cr_assert_eq(br_logmgr_set_high_watermark(lm, "t", 0, end + 10), SM_OK);
+    cr_assert_eq(hw(), end, "capped at the log end");
+    cr_assert_eq(br_logmgr_set_high_watermark(lm, "t", 0, end - 2), SM_OK);
+    cr_assert_eq(hw(), end - 2, "below the log end it is the stored value");
+}
+
 Test(br_replica, acks_all_of_an_earlier_epoch_of_the_same_leadership_still_completes)
 {
     bool done;
