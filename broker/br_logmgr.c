@@ -610,8 +610,6 @@ static sm_err_t br_logmgr_scan_dir(br_logmgr_t *m, size_t i, br_checkpoint_t *co
  * (the directory then goes offline). */
 static sm_err_t br_logmgr_load_dir(br_logmgr_t *m, size_t i, int64_t now_ms, sm_errbuf_t *eb)
 {
-    static const char *const names[3] = {BR_CHECKPOINT_RECOVERY, BR_CHECKPOINT_REPLICATION,
-                                         BR_CHECKPOINT_LOG_START};
     br_logmgr_dir_t *d = &m->dirs[i];
     br_checkpoint_t *ckpts[3] = {NULL, NULL, NULL};
     char marker[PATH_MAX];
@@ -628,7 +626,7 @@ static sm_err_t br_logmgr_load_dir(br_logmgr_t *m, size_t i, int64_t now_ms, sm_
         goto out;
     }
     for (int k = 0; k < 3; k++) {
-        ckpts[k] = br_logmgr_read_ckpt(m, i, names[k], &err, eb);
+        ckpts[k] = br_logmgr_read_ckpt(m, i, br_logmgr_ckpt_names[k], &err, eb);
         if (err != SM_OK || ckpts[k] == NULL) {
             err = err != SM_OK ? err : SM_ERR_NOMEM;
             goto out;

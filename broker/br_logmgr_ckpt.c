@@ -17,8 +17,8 @@
 
 /* ---- checkpoints --------------------------------------------------------------------------- */
 
-static const char *const br_logmgr_ckpt_names[3] = {
-    BR_CHECKPOINT_RECOVERY, BR_CHECKPOINT_REPLICATION, BR_CHECKPOINT_LOG_START};
+const char *const br_logmgr_ckpt_names[3] = {BR_CHECKPOINT_RECOVERY, BR_CHECKPOINT_REPLICATION,
+                                             BR_CHECKPOINT_LOG_START};
 
 /* The three maps of directory i as they are now (cp[k] created here; freed by the caller,
  * also on error). */

@@ -68,6 +68,10 @@ struct br_logmgr {
     size_t cap;
 };
 
+/* The checkpoint files, indexed as cp[3] and written[3]: recovery points, high watermarks,
+ * log starts. */
+extern const char *const br_logmgr_ckpt_names[3];
+
 /* Copies the live offsets of a healthy log into the part (what the checkpoints write). */
 void br_logmgr_part_refresh(br_logmgr_part_t *part);
 
