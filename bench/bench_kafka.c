@@ -25,7 +25,10 @@
  *       clock starts in the steady state rather than with the ramp from idle.
  *       Bounded: the consumer gives up 30 s after the last record was sent. With BENCH_TIMELINE
  *       set in the environment, one stderr line per second of sending gives that second's
- *       records and their largest latency (a tail of a few stalls, or spread out?).
+ *       records and their largest latency (a tail of a few stalls, or spread out?). With
+ *       BENCH_SLOW=MS, one stderr line per record whose latency reached MS milliseconds: its
+ *       index, partition, send time (CLOCK_MONOTONIC seconds, as perf -k CLOCK_MONOTONIC and
+ *       /proc/uptime read) and produce latency (is a stall in the acks, or after them?).
  *
  * Prints one line of figures:
  *   produce records=N size=S acks=A partitions=P secs=T records/s=R MB/s=M p50_ms=..
@@ -68,6 +71,8 @@ struct bench_prod {
     uint32_t *lat_us; /* per delivered record */
     long delivered;
     long failed;
+    uint32_t
+        *by_index_us; /* per record index: its produce latency (e2e with BENCH_SLOW), or NULL */
 };
 
 static int64_t bench_now_us(void)
@@ -94,6 +99,8 @@ static void bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
     d = bench_now_us() - bp->sent_us[i];
     bp->lat_us[bp->delivered++] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+    if (bp->by_index_us != NULL)
+        bp->by_index_us[i] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
 static int bench_cmp_u32(const void *a, const void *b)
@@ -417,6 +424,18 @@ static int bench_e2e_warm_up(struct bench_e2e *e, rd_kafka_t *rk, char *val)
     return 0;
 }
 
+/* BENCH_SLOW=MS: one stderr line per record of at least MS ms end to end (see the top). */
+static void bench_e2e_slow(const struct bench_e2e *e, const struct bench_prod *bp, long ms)
+{
+    for (long i = 0; i < e->o->records; i++) {
+        if (e->lat_us[i] == UINT32_MAX || e->lat_us[i] < (uint64_t)ms * 1000)
+            continue;
+        fprintf(stderr, "slow: record %ld partition %ld sent %.3f e2e_ms %.1f produce_ms %.1f\n", i,
+                i % e->o->partitions, (double)bp->sent_us[i] / 1e6, (double)e->lat_us[i] / 1e3,
+                (double)bp->by_index_us[i] / 1e3);
+    }
+}
+
 /* BENCH_TIMELINE set: one stderr line per second of sending -- records sent in it and their
  * largest end-to-end latency -- to see whether a tail is spread out or a few stalls. */
 static void bench_e2e_timeline(const struct bench_e2e *e, const int64_t *sent_us, int64_t t0)
@@ -457,12 +476,15 @@ static int bench_e2e(const struct bench_opts *o)
     int started = 0, rc = 2;
     long i, n = 0, warm_n = o->rate * o->warmup_secs;
     int64_t t0, t1, t2;
+    long slow_ms = getenv("BENCH_SLOW") != NULL ? atol(getenv("BENCH_SLOW")) : 0;
 
     e.lat_us = malloc((size_t)o->records * sizeof(*e.lat_us) + 1);
     bp.sent_us = malloc((size_t)o->records * sizeof(*bp.sent_us) + 1);
     bp.lat_us = malloc((size_t)o->records * sizeof(*bp.lat_us) + 1);
+    if (slow_ms > 0)
+        bp.by_index_us = calloc((size_t)o->records + 1, sizeof(*bp.by_index_us));
     if (val == NULL || e.lat_us == NULL || bp.sent_us == NULL || bp.lat_us == NULL ||
-        o->size < 16 || o->rate < 0) {
+        (slow_ms > 0 && bp.by_index_us == NULL) || o->size < 16 || o->rate < 0) {
         fprintf(stderr, "bench_kafka: e2e needs --size >= 16 and --rate >= 0\n");
         goto out;
     }
@@ -524,6 +546,8 @@ static int bench_e2e(const struct bench_opts *o)
     started = 0;
     if (getenv("BENCH_TIMELINE") != NULL)
         bench_e2e_timeline(&e, bp.sent_us, t0);
+    if (slow_ms > 0)
+        bench_e2e_slow(&e, &bp, slow_ms);
     for (i = 0; i < o->records; i++)
         if (e.lat_us[i] != UINT32_MAX)
             e.lat_us[n++] = e.lat_us[i];
@@ -551,6 +575,7 @@ out:
     free(e.lat_us);
     free(bp.sent_us);
     free(bp.lat_us);
+    free(bp.by_index_us);
     return rc;
 }
 

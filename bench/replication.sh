@@ -19,7 +19,10 @@
 #   6. (e) the same paced at half of (b), for reference: (b) has no consumer, and where the
 #      clients share the cores with the brokers, half of (b) can be more than the end-to-end
 #      path sustains at all ((c)); the summary then says so, as its tail is queueing.
-#   E2E_RATE=R paces (d) at R records/s instead of half of (c).
+#   E2E_RATE=R paces (d) at R records/s instead of half of (c). The lines of (d) and (e) end
+#   with busy=N%: how busy the cores were during the run (clients and cluster share them).
+#   BENCH_TIMELINE=1 adds each second's worst latency; BENCH_SLOW=MS every record of MS ms or
+#   more, with its partition, send time (CLOCK_MONOTONIC) and produce latency (bench_kafka.c).
 #
 # Before (c), (d) and (e) the script runs sync, so a phase does not pay for the writeback of the
 # one before it. Each bench_kafka line gives its figures; the summary at the end gives the ratio and the goals.
@@ -115,14 +118,26 @@ C=$("$BK" e2e --bootstrap "$BOOT" --topic rf3max --records "$E2E_MAX_RECORDS" --
 echo "  $C"
 RC=$(field "$C" records/s)
 
-# paced NAME RATE: an end-to-end run of E2E_SECS at RATE records/s into a fresh topic NAME.
+# ticks: the machine's busy and idle CPU ticks so far (/proc/stat; iowait counts as idle).
+ticks() {
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat
+}
+
+# paced NAME RATE: an end-to-end run of E2E_SECS at RATE records/s into a fresh topic NAME; its
+# line ends with busy=N%: how busy the machine's cores were over the whole run (clients and
+# cluster together), as a tail is queueing once they are nearly full.
 paced() {
+    local t0 t1 out
     topic "$1" 3
     settle
-    "$BK" e2e --bootstrap "$BOOT" --topic "$1" --records "$(($2 * E2E_SECS))" --size "$SIZE" \
+    t0=$(ticks)
+    out=$("$BK" e2e --bootstrap "$BOOT" --topic "$1" --records "$(($2 * E2E_SECS))" --size "$SIZE" \
         --acks all --partitions "$PARTITIONS" --rate "$2" --linger-ms "$LAT_LINGER" \
-        --warmup-secs "$E2E_WARMUP" ||
+        --warmup-secs "$E2E_WARMUP") ||
         echo "replication.sh: the run at $2 records/s did not see every record come back" >&2
+    t1=$(ticks)
+    echo "$out busy=$(awk -v a="$t0" -v b="$t1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f%%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }')"
 }
 
 HALF_C=${E2E_RATE:-$(awk -v r="${RC:-0}" 'BEGIN { printf "%d", r / 2 }')}
@@ -139,15 +154,15 @@ E=$(paced rf3halfb "$HALF_B")
 echo "  $E"
 
 awk -v a="${RA:-0}" -v b="${RB:-0}" -v c="${RC:-0}" -v hc="$HALF_C" -v hb="$HALF_B" \
-    -v d="$(field "$D" p99_ms)" -v e="$(field "$E" p99_ms)" 'BEGIN {
+    -v d="$(field "$D" p99_ms)" -v e="$(field "$E" p99_ms)" -v db="$(field "$D" busy)" 'BEGIN {
     ratio = a > 0 ? b / a : 0
     if (d == "") d = 999999
     if (e == "") e = 999999
     printf "summary: RF 3 acks=all / RF 1 acks=1 = %.0f / %.0f records/s = %.2f (goal >= 0.50: %s)\n",
         b, a, ratio, (ratio >= 0.5 ? "met" : "NOT met")
     printf "summary: end-to-end maximum (producer and consumer together) = %.0f records/s\n", c
-    printf "summary: end-to-end p99 at %d records/s (half of the end-to-end maximum unless E2E_RATE) = %.2f ms (goal < 10 ms: %s)\n",
-        hc, d, (d < 10 ? "met" : "NOT met")
+    printf "summary: end-to-end p99 at %d records/s (half of the end-to-end maximum unless E2E_RATE) = %.2f ms (goal < 10 ms: %s; the cores were %s busy)\n",
+        hc, d, (d < 10 ? "met" : "NOT met"), (db == "" ? "?" : db)
     printf "summary: for reference, end-to-end p99 at %d records/s (half of (b)) = %.2f ms%s\n",
         hb, e, (c > 0 && hb > c ? sprintf(" (%.0f%% of the end-to-end maximum: more than the path sustains)", 100 * hb / c) : "")
 }'
