@@ -71,8 +71,8 @@ struct bench_prod {
     uint32_t *lat_us; /* per delivered record */
     long delivered;
     long failed;
-    uint32_t
-        *by_index_us; /* per record index: its produce latency (e2e with BENCH_SLOW), or NULL */
+    /* Per record index: its produce latency (e2e with BENCH_SLOW only; NULL otherwise). */
+    uint32_t *by_index_us;
 };
 
 static int64_t bench_now_us(void)
