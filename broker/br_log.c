@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "broker/br_decompress.h"
@@ -41,8 +42,16 @@ struct br_log {
     size_t unwritten;
     uint64_t unwritten_bytes;
     int64_t written_end;
-    bool offload; /* br_log_set_offload: appends go to the writer */
+    bool offload;     /* br_log_set_offload: appends go to the writer */
+    size_t releasing; /* br_log_release_unused jobs out on cfg.writer (drained like appends) */
 };
+
+/* A sealed segment's unused reservation to give back, on the writer thread. */
+typedef struct br_log_release {
+    br_log_t *log;
+    int fd; /* its own descriptor */
+    off_t size;
+} br_log_release_t;
 
 /* An append handed to the writer thread: the bytes, copied, and where they go. */
 typedef struct br_log_write {
@@ -569,7 +578,7 @@ static sm_err_t br_log_submit(br_log_t *log, const uint8_t *buf, const br_batch_
 
 void br_log_drain(br_log_t *log)
 {
-    if (log->unwritten == 0)
+    if (log->unwritten == 0 && log->releasing == 0)
         return;
     br_flusher_drain(log->cfg.writer);
     if (log->unwritten > 0)
@@ -1227,6 +1236,58 @@ int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size)
     *base = br_segment_base(br_log_active(log));
     *size = br_segment_written_size(br_log_active(log));
     return br_segment_fd(br_log_active(log));
+}
+
+/* @thread writer. Truncating a file to its own size frees its blocks past the end (those
+ * fallocate reserved with FALLOC_FL_KEEP_SIZE); ext4 does not punch holes past the end. */
+static sm_err_t br_log_release_work(void *arg, sm_errbuf_t *eb)
+{
+    br_log_release_t *r = arg;
+
+    (void)eb;
+    if (r->log->ops->ftruncate(r->log->ops->ctx, r->fd, r->size) < 0)
+        sm_log_debug("%s: giving back a sealed segment's reserved blocks: %s", r->log->dir,
+                     strerror(errno));
+    return SM_OK;
+}
+
+static void br_log_release_done(void *arg, sm_err_t err, const char *msg)
+{
+    br_log_release_t *r = arg;
+
+    (void)err;
+    (void)msg;
+    close(r->fd);
+    r->log->releasing--;
+    free(r);
+}
+
+void br_log_release_unused(br_log_t *log, int64_t base)
+{
+    br_log_release_t *r;
+    size_t i = 0;
+
+    while (i + 1 < log->nsegs && br_segment_base(log->segs[i]) != base)
+        i++;
+    if (log->cfg.writer == NULL || log->failed != SM_OK || i + 1 >= log->nsegs ||
+        (r = malloc(sizeof(*r))) == NULL)
+        return; /* no writer, failed, the active segment, or not there (deleted, cut away) */
+    r->log = log;
+    r->size = (off_t)br_segment_written_size(log->segs[i]);
+    r->fd = dup(br_segment_fd(log->segs[i]));
+    if (r->fd < 0 ||
+        br_flusher_call(log->cfg.writer, br_log_release_work, br_log_release_done, r) != SM_OK) {
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r);
+        return;
+    }
+    log->releasing++;
+}
+
+int64_t br_log_segment_max_bytes(const br_log_t *log)
+{
+    return log->cfg.segment_bytes;
 }
 
 size_t br_log_segment_count(const br_log_t *log)

@@ -275,6 +275,15 @@ uint64_t br_log_size_bytes(const br_log_t *log); /* sum of segment sizes */
 /* The active segment's log file (borrowed: dup it to keep it), with its base offset and size
  * in bytes in *base and *size; -1 when the log has no segment. For br_logmgr_writeback. */
 int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size);
+/* Gives back the blocks reserved past the end of the sealed segment based at `base` (see
+ * br_logmgr_writeback, log.preallocate): truncates its file to its own size on the writer
+ * thread, where no append can meet it, and counts the job as unwritten work: a truncation or
+ * close of the log drains it first, so the segment cannot grow or shrink under it. Nothing
+ * happens without a writer, for the active segment, or for a base no segment starts at.
+ * Advisory: a failure is logged at debug. */
+void br_log_release_unused(br_log_t *log, int64_t base);
+/* log.segment.bytes of this log (its topic's segment.bytes when overridden). */
+int64_t br_log_segment_max_bytes(const br_log_t *log);
 size_t br_log_segment_count(const br_log_t *log);
 /* Base offset of the i-th segment (i < count), oldest first. */
 int64_t br_log_segment_base(const br_log_t *log, size_t i);

@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "broker/br_checkpoint.h"
@@ -708,6 +709,7 @@ static sm_err_t br_logmgr_new(const br_logmgr_config_t *cfg, br_logmgr_t **out, 
     m->flusher = cfg->flusher;
     m->writers = cfg->writers;
     m->nwriters = cfg->nwriters;
+    m->preallocate = cfg->preallocate;
     m->log_cfg = cfg->log;
     m->configure = cfg->configure;
     m->configure_arg = cfg->configure_arg;
@@ -1072,19 +1074,42 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
 
 #define BR_LOGMGR_WB_PAGE ((uint64_t)4096)
 
-/* A writeback start handed to the flusher: its own descriptor and the byte range. */
+/* A writeback start handed to the flusher: its own descriptor and the byte range; with
+ * log.preallocate, the reservation to make first (reserve > 0: bytes from the file's start). */
 typedef struct br_logmgr_wb_job {
     br_logmgr_part_t *part;
     int fd;
     uint64_t from, len;
+    uint64_t reserve;
 } br_logmgr_wb_job_t;
 
-/* @thread flusher. Advisory: a failure costs only the smoothing, so it is logged, not raised. */
+/* @thread flusher. Whether the file system of fd keeps, after reserving `bytes` more, at least
+ * that much again and a tenth of its size free: a reservation must never be what fills a
+ * disk and fails real appends with ENOSPC. */
+static bool br_logmgr_room_to_reserve(int fd, uint64_t bytes)
+{
+    struct statvfs sv;
+    uint64_t avail, total;
+
+    if (fstatvfs(fd, &sv) < 0)
+        return false;
+    avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    total = (uint64_t)sv.f_blocks * sv.f_frsize;
+    return avail >= 2 * bytes && avail - 2 * bytes >= total / 10;
+}
+
+/* @thread flusher. Advisory: a failure costs only the smoothing, so it is logged, not raised.
+ * The reservation comes first: the write started after it then allocates nothing. It holds the
+ * file's inode lock while the file system allocates (which can wait for disk reads), so the
+ * appends that meet it wait on the writer thread, not on the loop -- once per segment. */
 static sm_err_t br_logmgr_wb_work(void *arg, sm_errbuf_t *eb)
 {
     br_logmgr_wb_job_t *j = arg;
 
     (void)eb;
+    if (j->reserve > 0 && br_logmgr_room_to_reserve(j->fd, j->reserve) &&
+        fallocate(j->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)j->reserve) < 0)
+        sm_log_debug("fallocate (reserve): %s", strerror(errno));
     if (sync_file_range(j->fd, (off64_t)j->from, (off64_t)j->len, SYNC_FILE_RANGE_WRITE) < 0)
         sm_log_debug("sync_file_range: %s", strerror(errno));
     return SM_OK;
@@ -1108,6 +1133,19 @@ static void br_logmgr_wb_done(void *arg, sm_err_t err, const char *msg)
     }
 }
 
+/* With log.preallocate: the reservation of the active segment `base`, made with its first
+ * writeback start (a partition that never writes log.writeback.bytes into a segment reserves
+ * nothing; again after a truncation, which frees the reserved blocks past the cut). Returns
+ * the bytes to reserve. */
+static uint64_t br_logmgr_wb_reserve(br_logmgr_part_t *part, int64_t base)
+{
+    if (!part->m->preallocate || part->reserved)
+        return 0;
+    part->reserved = true;
+    part->reserved_base = base;
+    return (uint64_t)br_log_segment_max_bytes(part->log);
+}
+
 sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started)
 {
     sm_err_t first = SM_OK;
@@ -1124,8 +1162,15 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
             (fd = br_log_active_file(part->log, &base, &size)) < 0)
             continue;
         if (base != part->wb_base || size < part->wb_size) {
-            part->wb_base = base; /* a new segment, or this one was truncated */
+            if (base == part->wb_base && part->reserved_base == base)
+                part->reserved = false; /* truncated: the reservation past the cut is gone */
+            part->wb_base = base;       /* a new segment, or this one was truncated */
             part->wb_size = 0;
+        }
+        if (part->reserved && part->reserved_base != base) {
+            /* Sealed since: give back what it did not use, on its writer thread. */
+            br_log_release_unused(part->log, part->reserved_base);
+            part->reserved = false;
         }
         /* Whole pages only, one short of the end: the page the next append writes into is
          * left alone, so the append never waits for its writeback. */
@@ -1141,7 +1186,10 @@ sm_err_t br_logmgr_writeback(br_logmgr_t *m, uint64_t min_bytes, size_t *started
         j->part = part;
         j->from = part->wb_size;
         j->len = size - part->wb_size;
+        j->reserve = br_logmgr_wb_reserve(part, base);
         if (br_flusher_call(m->flusher, br_logmgr_wb_work, br_logmgr_wb_done, j) != SM_OK) {
+            if (j->reserve > 0)
+                part->reserved = false;
             close(j->fd);
             free(j);
             first = SM_ERR_NOMEM;

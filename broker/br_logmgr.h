@@ -80,6 +80,8 @@ typedef struct br_logmgr_config {
                                    * each partition opened takes the next one in turn; none:
                                    * log.writer, for every log (NULL: written on the loop) */
     size_t nwriters;
+    bool preallocate; /* log.preallocate: br_logmgr_writeback reserves each active segment's
+                       * blocks (fallocate, size kept) and releases a sealed one's unused rest */
     br_logmgr_config_fn configure; /* may be NULL */
     void *configure_arg;
 } br_logmgr_config_t;
@@ -174,6 +176,11 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
  * the flusher thread (sync_file_range SYNC_FILE_RANGE_WRITE: the write is queued, nobody waits
  * for it, nothing becomes durable -- that is br_logmgr_flush). Keeps the page cache's dirty
  * bytes small so the kernel never writes back seconds of appends at once (log.writeback.bytes).
+ * With cfg.preallocate, a segment's first job also reserves its blocks up to its log's
+ * segment.bytes (fallocate FALLOC_FL_KEEP_SIZE: the file's size is unchanged), so neither this
+ * writeback nor the appends allocate blocks after it (docs/storage.md, Preallocation); the
+ * first job of the next segment gives back what the sealed one did not use. Both are
+ * advisory: a file system that cannot do them costs only the smoothing (logged at debug).
  * Until its job completes, a log is offloaded (br_log_set_offload: its appends go to its
  * writer thread, if it has one). Without a flusher it does nothing. Returns SM_OK or SM_ERR_NOMEM;
  * *started (may be NULL) = jobs queued. */

@@ -44,7 +44,9 @@ typedef struct br_logmgr_part {
     uint64_t wb_size; /* ... up to this many bytes */
     bool flushing;    /* a flush job is out on the flusher */
     bool wb_busy;     /* a writeback start is out on the flusher (the log is offloaded) */
-    bool detached;    /* no longer in the table: freed when those jobs complete */
+    bool reserved;    /* segment reserved_base had its blocks reserved (m->preallocate) */
+    int64_t reserved_base;
+    bool detached; /* no longer in the table: freed when those jobs complete */
 } br_logmgr_part_t;
 
 struct br_logmgr {
@@ -55,7 +57,8 @@ struct br_logmgr {
     br_flusher_t *const *writers; /* partitions take them in turn; none: log_cfg.writer */
     size_t nwriters;
     size_t next_writer;
-    bool closing; /* br_logmgr_close began: completions start no new job */
+    bool preallocate; /* cfg.preallocate */
+    bool closing;     /* br_logmgr_close began: completions start no new job */
     br_log_config_t log_cfg;
     br_logmgr_config_fn configure;
     void *configure_arg;

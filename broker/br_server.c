@@ -119,6 +119,7 @@ static sm_err_t br_server_open_storage(br_server_t *s, sm_errbuf_t *eb)
     br_server_log_config(s->cfg, &mc.log);
     mc.writers = s->writers;
     mc.nwriters = s->nwriters;
+    mc.preallocate = sm_config_get_bool(s->cfg, "log.preallocate");
     err = br_logmgr_open(&mc, br_server_wall_ms(), &s->logmgr, eb);
     if (err != SM_OK)
         return err;

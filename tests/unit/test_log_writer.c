@@ -8,6 +8,9 @@
  */
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/br_flusher.h"
 #include "log_fixture.h"
@@ -231,4 +234,50 @@ Test(log, retention_removes_written_segments_without_waiting_for_the_writer)
     cr_assert_eq(br_log_close(log, true), SM_OK);
     model_free(&m);
     writer_fx_free(&wf);
+}
+
+static sm_err_t slow_work(void *arg, sm_errbuf_t *eb)
+{
+    (void)arg;
+    (void)eb;
+    usleep(100 * 1000);
+    return SM_OK;
+}
+
+/* br_log_release_unused truncates a sealed segment to its own size on the writer. Were a
+ * truncation of the log to run while that job waits, the job would then put the old size back
+ * (zeros where the cut was) or cut what was appended since: so the truncation drains it first,
+ * even with no append unwritten. */
+Test(log, a_truncation_waits_for_a_give_back_of_reserved_blocks)
+{
+    writer_fx_t wf;
+    br_log_config_t cfg = writer_cfg(&wf, br_fileops_posix());
+    br_log_t *log = open_log(br_fileops_posix(), &cfg, false, 0, 0, 0);
+    model_t m = {0};
+    char p[700];
+    struct stat st;
+    int fd;
+
+    for (int i = 0; i < 40 && br_log_segment_count(log) < 2; i++)
+        cr_assert_eq(append_batch(log, &m, 2, 100, i, 0, NULL), SM_OK);
+    cr_assert_eq(br_log_segment_count(log), 2);
+    cr_assert_eq(br_log_unwritten(log), 0);
+    snprintf(p, sizeof(p), "%s/%020d.log", br_log_dir(log), 0);
+    fd = open(p, O_RDWR);
+    cr_assert_geq(fd, 0);
+    (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 65536); /* a reservation, where it can be made */
+    close(fd);
+    cr_assert_eq(br_flusher_call(wf.w, slow_work, NULL, NULL), SM_OK);
+    br_log_release_unused(log, 0);
+    cr_assert_eq(br_log_truncate_to(log, 5), SM_OK);
+    cr_assert_eq(br_flusher_pending(wf.w), 0, "the truncation drained the give-back first");
+    model_truncate(&m, 5);
+    cr_assert_eq(stat(p, &st), 0);
+    cr_assert_eq((uint64_t)st.st_size, br_log_size_bytes(log), "the file is cut where the log is");
+    verify_log(log, &m, false);
+    cr_assert_eq(append_batch(log, &m, 2, 100, 50, 0, NULL), SM_OK);
+    verify_log(log, &m, false);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+    writer_fx_free(&wf);
+    model_free(&m);
 }

@@ -10,10 +10,12 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -1149,4 +1151,109 @@ Test(logmgr, partition_that_fails_to_open_is_reported_and_the_rest_work)
     cr_assert_eq(br_log_end_offset(br_logmgr_get(m, "sick", 0)), 20);
     cr_assert_eq(br_log_end_offset(br_logmgr_get(m, "well", 0)), 30);
     close_ok(m, true);
+}
+
+/* Whether the file system of `d` can reserve blocks past a file's end (fallocate with
+ * FALLOC_FL_KEEP_SIZE) and has the room the broker asks for (64 KiB twice over and a tenth of
+ * the disk free): where not, log.preallocate reserves nothing. */
+static bool can_reserve(const char *d)
+{
+    char p[400];
+    struct statvfs sv;
+    int fd, r;
+
+    cr_assert_eq(statvfs(d, &sv), 0);
+    if ((uint64_t)sv.f_bavail * sv.f_frsize < 2 * 65536 + (uint64_t)sv.f_blocks * sv.f_frsize / 10)
+        return false;
+
+    snprintf(p, sizeof(p), "%s/probe", d);
+    fd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0644);
+    cr_assert_geq(fd, 0);
+    r = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 65536);
+    close(fd);
+    unlink(p);
+    return r == 0;
+}
+
+/* The size and allocated bytes of partition t-0's segment at `base`. */
+static void seg_stat(int64_t base, off_t *size, off_t *allocated)
+{
+    char p[400];
+    struct stat st;
+
+    snprintf(p, sizeof(p), "%s/t-0/%020" PRId64 ".log", dirs[0], base);
+    cr_assert_eq(stat(p, &st), 0, "%s", p);
+    *size = st.st_size;
+    *allocated = (off_t)st.st_blocks * 512;
+}
+
+static void reservation_run(bool preallocate)
+{
+    struct event_base *base = event_base_new();
+    br_flusher_t *f = NULL, *wr = NULL;
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    size_t started = 0;
+    off_t size, allocated, sealed_size;
+    int64_t second;
+    bool reserves;
+    br_logmgr_t *m;
+    br_log_t *log;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &wr, NULL), SM_OK);
+    cfg.flusher = f;
+    cfg.writers = &wr;
+    cfg.nwriters = 1;
+    cfg.preallocate = preallocate;
+    m = open_ok(&cfg);
+    reserves = preallocate && can_reserve(dirs[0]);
+    log = create_ok(m, "t", 0);
+    append_until(log, 9000);
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1);
+    br_flusher_drain(f);
+    br_flusher_drain(wr);
+    seg_stat(0, &size, &allocated);
+    cr_assert_eq((uint64_t)size, br_log_size_bytes(log), "the reservation keeps the file's size");
+    if (reserves)
+        cr_assert_geq(allocated, 64 * 1024, "segment.bytes reserved: %jd", (intmax_t)allocated);
+    else
+        cr_assert_lt(allocated, 64 * 1024, "nothing reserved: %jd", (intmax_t)allocated);
+
+    cr_assert_eq(br_log_roll(log, now_ms()), SM_OK);
+    second = br_log_end_offset(log);
+    sealed_size = size;
+    append_until(log, (uint64_t)sealed_size + 9000);
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1);
+    br_flusher_drain(f);
+    br_flusher_drain(wr);
+    seg_stat(0, &size, &allocated);
+    cr_assert_eq(size, sealed_size, "the give-back keeps the sealed segment whole");
+    cr_assert_lt(allocated, 64 * 1024, "the sealed segment's unused blocks were given back: %jd",
+                 (intmax_t)allocated);
+    seg_stat(second, &size, &allocated);
+    if (reserves)
+        cr_assert_geq(allocated, 64 * 1024, "the new segment reserved: %jd", (intmax_t)allocated);
+    else
+        cr_assert_lt(allocated, 64 * 1024, "nothing reserved: %jd", (intmax_t)allocated);
+    /* Every record is still there, in both segments. */
+    cr_assert_eq(br_log_start_offset(log), 0);
+    cr_assert_eq(br_log_segment_count(log), 2);
+    close_ok(m, true);
+    br_flusher_free(wr);
+    br_flusher_free(f);
+    event_base_free(base);
+}
+
+/* log.preallocate: a segment's first writeback start reserves its blocks up to segment.bytes
+ * (size kept), and once it is sealed, the next segment's start gives back what it did not use. */
+Test(logmgr, preallocation_reserves_a_written_segment_and_gives_back_a_sealed_ones_rest)
+{
+    reservation_run(true);
+}
+
+Test(logmgr, without_preallocation_nothing_is_reserved)
+{
+    reservation_run(false);
 }
