@@ -77,10 +77,10 @@ static const sm_config_key_t br_config_keys[] = {
     {.name = "log.writeback.bytes", .type = SM_CONFIG_INT64, .def = "1048576", BR_CONFIG_I64(0),
      .doc = "start writing a partition's appends to disk every this many bytes (0: the kernel's "
             "own writeback)"},
-    {.name = "log.preallocate", .type = SM_CONFIG_BOOL, .def = "true",
+    {.name = "log.preallocate", .type = SM_CONFIG_BOOL, .def = "false",
      .doc = "reserve a segment's blocks (up to segment.bytes, size kept) with its first "
-            "writeback, so appends never wait for block allocation; needs "
-            "log.writeback.bytes > 0 (Kafka's default is false)"},
+            "writeback, so appends do not wait for block allocation between rolls; needs "
+            "log.writeback.bytes > 0"},
     {.name = "log.flush.offset.checkpoint.interval.ms", .type = SM_CONFIG_INT32, .def = "60000",
      BR_CONFIG_I32(0), .doc = "how often the recovery point is written"},
     {.name = "message.timestamp.type", .type = SM_CONFIG_ENUM, .def = "CreateTime",

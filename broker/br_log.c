@@ -46,6 +46,10 @@ struct br_log {
     size_t releasing; /* br_log_release_unused jobs out on cfg.writer (drained like appends) */
 };
 
+/* The least unused reservation worth giving back: 4 MiB, or 1/16 of segment.bytes if less. */
+#define BR_LOG_RELEASE_MIN(max)                                                                    \
+    ((max) / 16 < ((uint64_t)4 << 20) ? (max) / 16 : ((uint64_t)4 << 20))
+
 /* A sealed segment's unused reservation to give back, on the writer thread. */
 typedef struct br_log_release {
     br_log_t *log;
@@ -1269,11 +1273,15 @@ void br_log_release_unused(br_log_t *log, int64_t base)
 
     while (i + 1 < log->nsegs && br_segment_base(log->segs[i]) != base)
         i++;
-    if (log->cfg.writer == NULL || log->failed != SM_OK || i + 1 >= log->nsegs ||
-        (r = malloc(sizeof(*r))) == NULL)
+    if (log->cfg.writer == NULL || log->failed != SM_OK || i + 1 >= log->nsegs)
         return; /* no writer, failed, the active segment, or not there (deleted, cut away) */
+    /* A segment rolled for its size leaves less than a batch unused: not worth a job that
+     * holds the writer (freeing blocks waits for the disk where ext4 discards them). */
+    uint64_t size = br_segment_written_size(log->segs[i]), max = (uint64_t)log->cfg.segment_bytes;
+    if (size >= max || max - size < BR_LOG_RELEASE_MIN(max) || (r = malloc(sizeof(*r))) == NULL)
+        return;
     r->log = log;
-    r->size = (off_t)br_segment_written_size(log->segs[i]);
+    r->size = (off_t)size;
     r->fd = dup(br_segment_fd(log->segs[i]));
     if (r->fd < 0 ||
         br_flusher_call(log->cfg.writer, br_log_release_work, br_log_release_done, r) != SM_OK) {

@@ -279,8 +279,10 @@ int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size);
  * br_logmgr_writeback, log.preallocate): truncates its file to its own size on the writer
  * thread, where no append can meet it, and counts the job as unwritten work: a truncation or
  * close of the log drains it first, so the segment cannot grow or shrink under it. Nothing
- * happens without a writer, for the active segment, or for a base no segment starts at.
- * Advisory: a failure is logged at debug. */
+ * happens without a writer, for the active segment, for a base no segment starts at, or when
+ * less than 4 MiB (or 1/16 of segment.bytes, if less) is unused -- as after a roll for size:
+ * freeing blocks can wait for the disk (ext4 mounted with discard), and that would hold up
+ * the appends the writer has for its partitions. Advisory: a failure is logged at debug. */
 void br_log_release_unused(br_log_t *log, int64_t base);
 /* log.segment.bytes of this log (its topic's segment.bytes when overridden). */
 int64_t br_log_segment_max_bytes(const br_log_t *log);
