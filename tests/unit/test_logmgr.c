@@ -1257,3 +1257,44 @@ Test(logmgr, without_preallocation_nothing_is_reserved)
 {
     reservation_run(false);
 }
+
+/* A segment rolled for its size leaves less than a batch unused: its reservation stays, and
+ * no give-back job holds the writer (br_log_release_unused). */
+Test(logmgr, a_segment_rolled_for_its_size_keeps_its_reservation)
+{
+    struct event_base *base = event_base_new();
+    br_flusher_t *f = NULL, *wr = NULL;
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    size_t started = 0;
+    off_t size, allocated;
+    bool reserves;
+    br_logmgr_t *m;
+    br_log_t *log;
+
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
+    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &wr, NULL), SM_OK);
+    cfg.flusher = f;
+    cfg.writers = &wr;
+    cfg.nwriters = 1;
+    cfg.preallocate = true;
+    m = open_ok(&cfg);
+    reserves = can_reserve(dirs[0]);
+    log = create_ok(m, "t", 0);
+    append_until(log, 9000);
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(started, 1);
+    br_flusher_drain(f);
+    while (br_log_segment_count(log) < 2)
+        append_batches(log, 1, 0, now_ms());
+    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_flusher_pending(wr), 0, "no give-back job for a segment rolled for its size");
+    br_flusher_drain(f);
+    seg_stat(0, &size, &allocated);
+    cr_assert_gt(size, 60 * 1024, "rolled for its size: %jd bytes", (intmax_t)size);
+    if (reserves)
+        cr_assert_geq(allocated, 64 * 1024, "its reservation stays: %jd", (intmax_t)allocated);
+    close_ok(m, true);
+    br_flusher_free(wr);
+    br_flusher_free(f);
+    event_base_free(base);
+}
