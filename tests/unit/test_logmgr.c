@@ -1187,32 +1187,53 @@ static void seg_stat(int64_t base, off_t *size, off_t *allocated)
     *allocated = (off_t)st.st_blocks * 512;
 }
 
+/* A log manager with a flusher and one writer thread, log.preallocate as given. */
+typedef struct with_writer {
+    struct event_base *base;
+    br_flusher_t *f, *wr;
+    br_logmgr_t *m;
+} with_writer_t;
+
+static void writer_open(with_writer_t *w, bool preallocate)
+{
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+
+    w->base = event_base_new();
+    w->f = w->wr = NULL;
+    cr_assert_eq(br_flusher_new(w->base, br_fileops_posix(), &w->f, NULL), SM_OK);
+    cr_assert_eq(br_flusher_new(w->base, br_fileops_posix(), &w->wr, NULL), SM_OK);
+    cfg.flusher = w->f;
+    cfg.writers = &w->wr;
+    cfg.nwriters = 1;
+    cfg.preallocate = preallocate;
+    w->m = open_ok(&cfg);
+}
+
+static void writer_close(with_writer_t *w)
+{
+    close_ok(w->m, true);
+    br_flusher_free(w->wr);
+    br_flusher_free(w->f);
+    event_base_free(w->base);
+}
+
 static void reservation_run(bool preallocate)
 {
-    struct event_base *base = event_base_new();
-    br_flusher_t *f = NULL, *wr = NULL;
-    br_logmgr_config_t cfg = config(1, 1, NULL);
+    with_writer_t w;
     size_t started = 0;
     off_t size, allocated, sealed_size;
     int64_t second;
     bool reserves;
-    br_logmgr_t *m;
     br_log_t *log;
 
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &wr, NULL), SM_OK);
-    cfg.flusher = f;
-    cfg.writers = &wr;
-    cfg.nwriters = 1;
-    cfg.preallocate = preallocate;
-    m = open_ok(&cfg);
+    writer_open(&w, preallocate);
     reserves = preallocate && can_reserve(dirs[0]);
-    log = create_ok(m, "t", 0);
+    log = create_ok(w.m, "t", 0);
     append_until(log, 9000);
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 1);
-    br_flusher_drain(f);
-    br_flusher_drain(wr);
+    br_flusher_drain(w.f);
+    br_flusher_drain(w.wr);
     seg_stat(0, &size, &allocated);
     cr_assert_eq((uint64_t)size, br_log_size_bytes(log), "the reservation keeps the file's size");
     if (reserves)
@@ -1224,10 +1245,10 @@ static void reservation_run(bool preallocate)
     second = br_log_end_offset(log);
     sealed_size = size;
     append_until(log, (uint64_t)sealed_size + 9000);
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 1);
-    br_flusher_drain(f);
-    br_flusher_drain(wr);
+    br_flusher_drain(w.f);
+    br_flusher_drain(w.wr);
     seg_stat(0, &size, &allocated);
     cr_assert_eq(size, sealed_size, "the give-back keeps the sealed segment whole");
     cr_assert_lt(allocated, 64 * 1024, "the sealed segment's unused blocks were given back: %jd",
@@ -1240,10 +1261,7 @@ static void reservation_run(bool preallocate)
     /* Every record is still there, in both segments. */
     cr_assert_eq(br_log_start_offset(log), 0);
     cr_assert_eq(br_log_segment_count(log), 2);
-    close_ok(m, true);
-    br_flusher_free(wr);
-    br_flusher_free(f);
-    event_base_free(base);
+    writer_close(&w);
 }
 
 /* log.preallocate: a segment's first writeback start reserves its blocks up to segment.bytes
@@ -1262,39 +1280,27 @@ Test(logmgr, without_preallocation_nothing_is_reserved)
  * no give-back job holds the writer (br_log_release_unused). */
 Test(logmgr, a_segment_rolled_for_its_size_keeps_its_reservation)
 {
-    struct event_base *base = event_base_new();
-    br_flusher_t *f = NULL, *wr = NULL;
-    br_logmgr_config_t cfg = config(1, 1, NULL);
+    with_writer_t w;
     size_t started = 0;
     off_t size, allocated;
     bool reserves;
-    br_logmgr_t *m;
     br_log_t *log;
 
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &f, NULL), SM_OK);
-    cr_assert_eq(br_flusher_new(base, br_fileops_posix(), &wr, NULL), SM_OK);
-    cfg.flusher = f;
-    cfg.writers = &wr;
-    cfg.nwriters = 1;
-    cfg.preallocate = true;
-    m = open_ok(&cfg);
+    writer_open(&w, true);
     reserves = can_reserve(dirs[0]);
-    log = create_ok(m, "t", 0);
+    log = create_ok(w.m, "t", 0);
     append_until(log, 9000);
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
     cr_assert_eq(started, 1);
-    br_flusher_drain(f);
+    br_flusher_drain(w.f);
     while (br_log_segment_count(log) < 2)
         append_batches(log, 1, 0, now_ms());
-    cr_assert_eq(br_logmgr_writeback(m, 1, &started), SM_OK);
-    cr_assert_eq(br_flusher_pending(wr), 0, "no give-back job for a segment rolled for its size");
-    br_flusher_drain(f);
+    cr_assert_eq(br_logmgr_writeback(w.m, 1, &started), SM_OK);
+    cr_assert_eq(br_flusher_pending(w.wr), 0, "no give-back job for a segment rolled for its size");
+    br_flusher_drain(w.f);
     seg_stat(0, &size, &allocated);
     cr_assert_gt(size, 60 * 1024, "rolled for its size: %jd bytes", (intmax_t)size);
     if (reserves)
         cr_assert_geq(allocated, 64 * 1024, "its reservation stays: %jd", (intmax_t)allocated);
-    close_ok(m, true);
-    br_flusher_free(wr);
-    br_flusher_free(f);
-    event_base_free(base);
+    writer_close(&w);
 }
