@@ -80,8 +80,8 @@ typedef struct br_logmgr_config {
                                    * each partition opened takes the next one in turn; none:
                                    * log.writer, for every log (NULL: written on the loop) */
     size_t nwriters;
-    bool preallocate; /* log.preallocate: br_logmgr_writeback reserves each active segment's
-                       * blocks (fallocate, size kept) and releases a sealed one's unused rest */
+    bool preallocate; /* log.preallocate: br_logmgr_writeback reserves each written active
+                       * segment's blocks (fallocate, size kept), gives back a sealed one's rest */
     br_logmgr_config_fn configure; /* may be NULL */
     void *configure_arg;
 } br_logmgr_config_t;
@@ -178,9 +178,10 @@ sm_err_t br_logmgr_flush(br_logmgr_t *m, int64_t now_ms, bool force, size_t *sta
  * bytes small so the kernel never writes back seconds of appends at once (log.writeback.bytes).
  * With cfg.preallocate, a segment's first job also reserves its blocks up to its log's
  * segment.bytes (fallocate FALLOC_FL_KEEP_SIZE: the file's size is unchanged), so neither this
- * writeback nor the appends allocate blocks after it (docs/storage.md, Preallocation); the
- * first job of the next segment gives back what the sealed one did not use. Both are
- * advisory: a file system that cannot do them costs only the smoothing (logged at debug).
+ * writeback nor the appends allocate blocks after it (docs/storage.md, Preallocation); once
+ * the segment is sealed, the next call gives back what it did not use, if that is worth it
+ * (br_log_release_unused, on the log's writer thread). Both are advisory: a file system that
+ * cannot do them costs only the smoothing (logged at debug).
  * Until its job completes, a log is offloaded (br_log_set_offload: its appends go to its
  * writer thread, if it has one). Without a flusher it does nothing. Returns SM_OK or SM_ERR_NOMEM;
  * *started (may be NULL) = jobs queued. */
