@@ -2,10 +2,10 @@
 # bench/lib.sh: what bench/kafka.sh and bench/replication.sh share. Sourced from the repository
 # root with BUILD and BIN set; `tmp` names the run's temporary folder.
 
-# Builds bench_kafka and the three programs; makes BIN absolute (exported for cluster.sh) and
+# Builds bench_kafka, bench_hiccup and the three programs; makes BIN absolute (exported for cluster.sh) and
 # sets BK to the bench_kafka program. Exits when the build fails.
 bench_build() {
-    make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" \
+    make --no-print-directory BUILD="$BUILD" BIN="$BIN" "$BUILD/bench/bench_kafka" "$BUILD/bench/bench_hiccup" \
         "$BIN/samsa-broker" "$BIN/samsa-controller" "$BIN/samsa-admin" >/dev/null || exit 1
     case "$BIN" in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
     export BIN

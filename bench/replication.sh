@@ -23,6 +23,8 @@
 #   with busy=N%: how busy the cores were during the run (clients and cluster share them).
 #   BENCH_TIMELINE=1 adds each second's worst latency; BENCH_SLOW=MS every record of MS ms or
 #   more, with its partition, send time (CLOCK_MONOTONIC) and produce latency (bench_kafka.c).
+#   BENCH_HICCUP=1 runs bench_hiccup beside (d) and (e) and prints its summary: how long each
+#   core, and the whole machine, stopped running a real-time thread (bench_hiccup.c).
 #
 # Before (c), (d) and (e) the script runs sync, so a phase does not pay for the writeback of the
 # one before it. Each bench_kafka line gives its figures; the summary at the end gives the ratio and the goals.
@@ -127,15 +129,23 @@ ticks() {
 # line ends with busy=N%: how busy the machine's cores were over the whole run (clients and
 # cluster together), as a tail is queueing once they are nearly full.
 paced() {
-    local t0 t1 out
+    local t0 t1 out hiccup=''
     topic "$1" 3
     settle
+    if [ "${BENCH_HICCUP:-0}" = 1 ]; then
+        "$BUILD/bench/bench_hiccup" >"$tmp/hiccup.$1" &
+        hiccup=$!
+    fi
     t0=$(ticks)
     out=$("$BK" e2e --bootstrap "$BOOT" --topic "$1" --records "$(($2 * E2E_SECS))" --size "$SIZE" \
         --acks all --partitions "$PARTITIONS" --rate "$2" --linger-ms "$LAT_LINGER" \
         --warmup-secs "$E2E_WARMUP") ||
         echo "replication.sh: the run at $2 records/s did not see every record come back" >&2
     t1=$(ticks)
+    if [ -n "${hiccup:-}" ]; then
+        kill "$hiccup" && wait "$hiccup"
+        grep '^hiccup:' "$tmp/hiccup.$1" >&2
+    fi
     echo "$out busy=$(awk -v a="$t0" -v b="$t1" 'BEGIN { split(a, x, " "); split(b, y, " ")
         d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f%%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }')"
 }
