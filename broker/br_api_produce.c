@@ -82,7 +82,11 @@ static void br_api_produce_check(const br_api_data_t *d, const char *topic, int1
         p->error = SM_KERR_CORRUPT_MESSAGE;
         return;
     }
-    lim.max_batch_bytes = d->message_max_bytes > 0 ? (size_t)d->message_max_bytes : 0;
+    /* The topic's max.message.bytes, else the broker's message.max.bytes. */
+    int64_t max_bytes = br_log_max_message_bytes(log);
+    if (max_bytes <= 0)
+        max_bytes = d->message_max_bytes;
+    lim.max_batch_bytes = max_bytes > 0 ? (size_t)max_bytes : 0;
     sm_err_t err = br_batch_validate_set(p->records.ptr, (size_t)p->records.len, &lim, &w->set, &v);
     if (err != SM_OK) {
         p->error = v.kafka_error != SM_KERR_NONE ? v.kafka_error : br_batch_kafka_error(err);

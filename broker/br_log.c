@@ -204,6 +204,8 @@ static sm_err_t br_log_check_config(const br_log_config_t *c, sm_errbuf_t *eb)
         return sm_errbuf_set(eb, SM_ERR_CONFIG, "retention settings must be >= -1");
     if (c->flush_interval_messages < 1 || c->flush_interval_ms < 0)
         return sm_errbuf_set(eb, SM_ERR_CONFIG, "flush intervals must be positive");
+    if (c->max_message_bytes < 0 || c->max_message_bytes > INT32_MAX)
+        return sm_errbuf_set(eb, SM_ERR_CONFIG, "max.message.bytes must be in 0..%d", INT32_MAX);
     return SM_OK;
 }
 
@@ -1296,6 +1298,33 @@ void br_log_release_unused(br_log_t *log, int64_t base)
 int64_t br_log_segment_max_bytes(const br_log_t *log)
 {
     return log->cfg.segment_bytes;
+}
+
+int64_t br_log_max_message_bytes(const br_log_t *log)
+{
+    return log->cfg.max_message_bytes;
+}
+
+sm_err_t br_log_reconfigure(br_log_t *log, const br_log_config_t *cfg, sm_errbuf_t *eb)
+{
+    br_log_config_t c = log->cfg;
+    sm_err_t err;
+
+    c.segment_bytes = cfg->segment_bytes;
+    c.segment_ms = cfg->segment_ms;
+    c.index_interval_bytes = cfg->index_interval_bytes;
+    c.retention_ms = cfg->retention_ms;
+    c.retention_bytes = cfg->retention_bytes;
+    c.flush_interval_messages = cfg->flush_interval_messages;
+    c.flush_interval_ms = cfg->flush_interval_ms;
+    c.log_append_time = cfg->log_append_time;
+    c.max_message_bytes = cfg->max_message_bytes;
+    err = br_log_check_config(&c, eb);
+    if (err != SM_OK)
+        return err;
+    log->cfg = c;
+    log->scfg.index_interval_bytes = (size_t)c.index_interval_bytes; /* for the next segment */
+    return SM_OK;
 }
 
 size_t br_log_segment_count(const br_log_t *log)

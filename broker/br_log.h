@@ -95,6 +95,7 @@ typedef struct br_log_config {
     int64_t flush_interval_messages; /* log.flush.interval.messages; BR_LOG_NO_LIMIT = never */
     int64_t flush_interval_ms;       /* log.flush.interval.ms; BR_LOG_NO_LIMIT = never */
     bool log_append_time;            /* message.timestamp.type=LogAppendTime */
+    int64_t max_message_bytes;       /* a topic's max.message.bytes; 0 = message.max.bytes */
     br_log_batch_fn on_batch;        /* may be NULL */
     void *on_batch_ctx;
     struct br_flusher *writer;     /* NULL: appends are written before br_log_append returns */
@@ -286,6 +287,15 @@ int br_log_active_file(const br_log_t *log, int64_t *base, uint64_t *size);
 void br_log_release_unused(br_log_t *log, int64_t base);
 /* log.segment.bytes of this log (its topic's segment.bytes when overridden). */
 int64_t br_log_segment_max_bytes(const br_log_t *log);
+/* The topic's max.message.bytes for this log, or 0 when the broker's message.max.bytes applies. */
+int64_t br_log_max_message_bytes(const br_log_t *log);
+
+/* Replaces the settings a topic's config can override with cfg's: segment_bytes, segment_ms,
+ * index_interval_bytes, retention_ms, retention_bytes, the flush intervals, log_append_time
+ * and max_message_bytes (the rest of cfg is ignored). They count from the next append, roll,
+ * flush or retention pass, a new index_interval_bytes from the next segment. Checked as
+ * br_log_open checks them: SM_ERR_CONFIG (eb says why) leaves the log as it was. Loop thread. */
+sm_err_t br_log_reconfigure(br_log_t *log, const br_log_config_t *cfg, sm_errbuf_t *eb);
 size_t br_log_segment_count(const br_log_t *log);
 /* Base offset of the i-th segment (i < count), oldest first. */
 int64_t br_log_segment_base(const br_log_t *log, size_t i);

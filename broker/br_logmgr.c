@@ -862,6 +862,30 @@ br_log_t *br_logmgr_get(const br_logmgr_t *m, const char *topic, int32_t partiti
     return br_logmgr_healthy(part) ? part->log : NULL;
 }
 
+size_t br_logmgr_reconfigure(br_logmgr_t *m, const char *topic, int32_t partition,
+                             br_logmgr_overlay_fn fn, void *arg)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < m->nparts; i++) {
+        br_logmgr_part_t *part = m->parts[i];
+        br_log_config_t cfg = m->log_cfg;
+        sm_errbuf_t eb = {0};
+
+        if (strcmp(part->topic, topic) != 0 || (partition >= 0 && part->partition != partition) ||
+            !br_logmgr_healthy(part))
+            continue;
+        if (fn != NULL)
+            fn(arg, topic, &cfg);
+        if (br_log_reconfigure(part->log, &cfg, &eb) == SM_OK)
+            n++;
+        else
+            sm_log_warn("%s-%d: the topic's config is not applied: %s", topic, (int)part->partition,
+                        eb.msg);
+    }
+    return n;
+}
+
 br_epoch_t *br_logmgr_epochs(const br_logmgr_t *m, const char *topic, int32_t partition)
 {
     br_logmgr_part_t *part = br_logmgr_lookup(m, topic, partition);

@@ -120,6 +120,16 @@ void br_logmgr_set_on_written(br_logmgr_t *m, br_logmgr_written_fn fn, void *arg
  * directory is offline. Owned by the manager. */
 br_log_t *br_logmgr_get(const br_logmgr_t *m, const char *topic, int32_t partition);
 
+/* Overlays topic's config overrides onto cfg (which holds the manager's log defaults). */
+typedef void (*br_logmgr_overlay_fn)(void *arg, const char *topic, br_log_config_t *cfg);
+
+/* Derives again the overridable settings (br_log_reconfigure) of topic's healthy logs -- the
+ * one of `partition`, or all of them when partition is -1 -- from the manager's log defaults
+ * with fn's overlay. A log whose derived settings are invalid keeps its own (one warning).
+ * Returns the number of logs the settings were applied to. Loop thread. */
+size_t br_logmgr_reconfigure(br_logmgr_t *m, const char *topic, int32_t partition,
+                             br_logmgr_overlay_fn fn, void *arg);
+
 /* The leader-epoch cache of (topic, partition), or NULL as for br_logmgr_get. */
 br_epoch_t *br_logmgr_epochs(const br_logmgr_t *m, const char *topic, int32_t partition);
 

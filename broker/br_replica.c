@@ -535,6 +535,19 @@ static sm_err_t br_replica_become_leader(br_replica_t *rm, br_partition_t *p, br
     return br_replica_sync_followers(rm, p, rp);
 }
 
+/* br_topicconf's listener: topic's config was read, changed or removed; its local logs take
+ * the settings it overrides (and the broker's for the rest). */
+static void br_replica_on_topic_config(void *arg, const char *topic)
+{
+    br_replica_t *rm = arg;
+    size_t n;
+
+    if (rm->cfg.logmgr == NULL)
+        return;
+    n = br_logmgr_reconfigure(rm->cfg.logmgr, topic, -1, br_topicconf_overlay, rm->cfg.topicconf);
+    sm_log_debug("topic %s: config read, applied to %zu log(s)", topic, n);
+}
+
 void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event_t ev)
 {
     br_replica_t *rm = arg;
@@ -563,8 +576,14 @@ void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event
         rp->pending_add = -1;
         br_partition_set_ext(p, rp, br_replica_part_free);
     }
-    if (rm->cfg.topicconf != NULL && role != BR_PARTITION_NONE)
+    if (rm->cfg.topicconf != NULL && role != BR_PARTITION_NONE) {
         br_topicconf_track(rm->cfg.topicconf, topic);
+        /* A log created after its topic's config was read takes that config now; one created
+         * before it, when the read completes (br_replica_on_topic_config). */
+        if (rm->cfg.logmgr != NULL)
+            br_logmgr_reconfigure(rm->cfg.logmgr, topic, part, br_topicconf_overlay,
+                                  rm->cfg.topicconf);
+    }
     bool moved = rp->role != role || rp->leader_epoch != br_partition_leader_epoch(p) ||
                  rp->leader != br_partition_leader(p);
     /* Still the leader, only a later epoch (the controller changed the ISR): the followers'
@@ -636,6 +655,7 @@ sm_err_t br_replica_new(const br_replica_config_t *cfg, br_replica_t **out)
     if (rm->tick == NULL || event_add(rm->tick, &tv) < 0)
         goto fail;
     br_control_set_listener(cfg->control, br_replica_on_partition, rm);
+    br_topicconf_set_listener(cfg->topicconf, br_replica_on_topic_config, rm);
     br_partition_set_t *set = br_control_partitions(cfg->control);
     for (size_t i = 0; i < br_partition_count(set); i++)
         br_replica_on_partition(rm, br_partition_at(set, i), BR_CONTROL_PART_CHANGED);
@@ -652,6 +672,7 @@ void br_replica_free(br_replica_t *rm)
         return;
     if (rm->cfg.control != NULL)
         br_control_set_listener(rm->cfg.control, NULL, NULL);
+    br_topicconf_set_listener(rm->cfg.topicconf, NULL, NULL);
     for (br_replica_alter_t *a = rm->alters; a != NULL; a = a->next)
         a->rm = NULL; /* their completions come when the control client goes */
     if (rm->tick != NULL)

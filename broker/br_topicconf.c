@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/br_batch.h"
 #include "samsa.pb-c.h"
 #include "sm_log.h"
 
@@ -19,11 +20,43 @@
 #define BR_TOPICCONF_PATH_MAX    512
 #define BR_TOPICCONF_MIN_BUCKETS 16
 
+/* The log settings a topic can override, with the range the controller accepts for each
+ * (ctl_validate.c). message.timestamp.type is parsed to 0 (CreateTime) or 1 (LogAppendTime). */
+enum {
+    BR_TC_SEGMENT_BYTES,
+    BR_TC_SEGMENT_MS,
+    BR_TC_RETENTION_MS,
+    BR_TC_RETENTION_BYTES,
+    BR_TC_INDEX_INTERVAL_BYTES,
+    BR_TC_FLUSH_MESSAGES,
+    BR_TC_FLUSH_MS,
+    BR_TC_MAX_MESSAGE_BYTES,
+    BR_TC_TIMESTAMP_TYPE,
+    BR_TOPICCONF_NLOG
+};
+
+static const struct {
+    const char *name;
+    int64_t min, max;
+} br_topicconf_log_keys[BR_TOPICCONF_NLOG] = {
+    [BR_TC_SEGMENT_BYTES] = {"segment.bytes", 14, INT32_MAX},
+    [BR_TC_SEGMENT_MS] = {"segment.ms", 1, INT64_MAX},
+    [BR_TC_RETENTION_MS] = {"retention.ms", -1, INT64_MAX},
+    [BR_TC_RETENTION_BYTES] = {"retention.bytes", INT64_MIN, INT64_MAX},
+    [BR_TC_INDEX_INTERVAL_BYTES] = {"index.interval.bytes", 0, INT32_MAX},
+    [BR_TC_FLUSH_MESSAGES] = {"flush.messages", 1, INT64_MAX},
+    [BR_TC_FLUSH_MS] = {"flush.ms", 0, INT64_MAX},
+    [BR_TC_MAX_MESSAGE_BYTES] = {"max.message.bytes", 0, INT32_MAX},
+    [BR_TC_TIMESTAMP_TYPE] = {"message.timestamp.type", 0, 1},
+};
+
 typedef struct br_topicconf_entry {
     struct br_topicconf_entry *next;
     char *topic;
     int32_t min_isr; /* the override, valid when has_min_isr */
     bool has_min_isr;
+    unsigned log_set;                 /* bit k: log_v[k] holds br_topicconf_log_keys[k] */
+    int64_t log_v[BR_TOPICCONF_NLOG]; /* the log overrides, as parsed */
     bool tracked; /* false: untracked while a read was in flight (invariant 3) */
     bool reading; /* a get or exists is in flight */
     bool stale;   /* a re-read was asked for while reading */
@@ -31,6 +64,8 @@ typedef struct br_topicconf_entry {
 
 struct br_topicconf {
     sm_zk_t *zk;
+    br_topicconf_fn listener; /* may be NULL */
+    void *listener_arg;
     int32_t default_min_isr;
     br_topicconf_entry_t **buckets;
     size_t n_buckets; /* a power of two */
@@ -162,6 +197,45 @@ static bool br_topicconf_parse_min_isr(const char *s, int32_t *out)
     return true;
 }
 
+/* Parses a decimal integer (an optional '-', then digits only) in [min, max]. */
+static bool br_topicconf_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+/* Parses the value of log key k into e (a warning and the default when it is not valid). */
+static sm_err_t br_topicconf_parse_log_key(br_topicconf_entry_t *e, int k, const char *value)
+{
+    int64_t v;
+    bool ok;
+
+    if (k == BR_TC_TIMESTAMP_TYPE) {
+        ok = strcmp(value, "CreateTime") == 0 || strcmp(value, "LogAppendTime") == 0;
+        v = strcmp(value, "LogAppendTime") == 0;
+    } else {
+        ok = br_topicconf_parse_i64(value, br_topicconf_log_keys[k].min,
+                                    br_topicconf_log_keys[k].max, &v);
+    }
+    if (!ok) {
+        sm_log_warn("topic %s: %s '%.40s' is not valid; the broker's setting applies", e->topic,
+                    br_topicconf_log_keys[k].name, value);
+        return SM_ERR_INVALID;
+    }
+    e->log_v[k] = v;
+    e->log_set |= 1u << k;
+    return SM_OK;
+}
+
 /* Sets e's override from a TopicConfig blob; see br_topicconf_apply_blob. */
 static sm_err_t br_topicconf_apply(br_topicconf_entry_t *e, const uint8_t *data, size_t len)
 {
@@ -170,19 +244,31 @@ static sm_err_t br_topicconf_apply(br_topicconf_entry_t *e, const uint8_t *data,
     sm_err_t err = SM_OK;
     const char *value = NULL;
 
+    const char *log_values[BR_TOPICCONF_NLOG] = {NULL};
+
     e->has_min_isr = false;
+    e->log_set = 0;
     if (cfg == NULL) {
-        sm_log_warn("topic %s: cannot decode %s%s; min.insync.replicas stays at the default",
-                    e->topic, BR_TOPICCONF_PREFIX, e->topic);
+        sm_log_warn("topic %s: cannot decode %s%s; the broker's settings apply", e->topic,
+                    BR_TOPICCONF_PREFIX, e->topic);
         return SM_ERR_CORRUPT;
     }
     for (size_t i = 0; i < cfg->n_configs; i++) {
         const Samsa__ConfigEntry *ce = cfg->configs[i];
+        const char *v = ce->value != NULL ? ce->value : "";
 
         /* The last occurrence wins, as a later SET would. */
-        if (ce->name != NULL && strcmp(ce->name, "min.insync.replicas") == 0)
-            value = ce->value != NULL ? ce->value : "";
+        if (ce->name == NULL)
+            continue;
+        if (strcmp(ce->name, "min.insync.replicas") == 0)
+            value = v;
+        for (int k = 0; k < BR_TOPICCONF_NLOG; k++)
+            if (strcmp(ce->name, br_topicconf_log_keys[k].name) == 0)
+                log_values[k] = v;
     }
+    for (int k = 0; k < BR_TOPICCONF_NLOG; k++)
+        if (log_values[k] != NULL && br_topicconf_parse_log_key(e, k, log_values[k]) != SM_OK)
+            err = SM_ERR_INVALID;
     if (value != NULL) {
         if (br_topicconf_parse_min_isr(value, &e->min_isr)) {
             e->has_min_isr = true;
@@ -273,6 +359,7 @@ static void br_topicconf_on_get(sm_zk_t *zk, const sm_zk_result_t *res, void *ar
         (void)br_topicconf_apply(e, res->data, res->len);
     } else if (res->err == SM_ERR_NOT_FOUND) {
         e->has_min_isr = false;
+        e->log_set = 0;
         /* Watch for its creation (an alter of a topic that had no config node). */
         if (!e->stale && sm_zk_exists(zk, res->path, br_topicconf_on_watch, tc,
                                       br_topicconf_on_exists, tc) == SM_OK)
@@ -282,6 +369,9 @@ static void br_topicconf_on_get(sm_zk_t *zk, const sm_zk_result_t *res, void *ar
     if (br_topicconf_min_isr(tc, e->topic) != before)
         sm_log_info("topic %s: min.insync.replicas is now %d", e->topic,
                     (int)br_topicconf_min_isr(tc, e->topic));
+    /* The listener may not untrack: e stays valid for the lines below. */
+    if ((res->err == SM_OK || res->err == SM_ERR_NOT_FOUND) && tc->listener != NULL)
+        tc->listener(tc->listener_arg, e->topic);
     if (e->stale && !e->reading) {
         e->stale = false;
         br_topicconf_read(tc, e);
@@ -395,6 +485,7 @@ void br_topicconf_untrack(br_topicconf_t *tc, const char *topic)
     e->tracked = false;
     e->stale = false;
     e->has_min_isr = false;
+    e->log_set = 0;
     tc->n_tracked--;
 }
 
@@ -408,6 +499,45 @@ int32_t br_topicconf_min_isr(const br_topicconf_t *tc, const char *topic)
     if (e != NULL && e->tracked && e->has_min_isr)
         return e->min_isr;
     return tc->default_min_isr;
+}
+
+void br_topicconf_overlay(void *arg, const char *topic, br_log_config_t *cfg)
+{
+    const br_topicconf_t *tc = arg;
+    const br_topicconf_entry_t *e;
+    const int64_t *v;
+
+    if (tc == NULL || topic == NULL || (e = br_topicconf_find(tc, topic)) == NULL || !e->tracked)
+        return;
+    v = e->log_v;
+    if (e->log_set & (1u << BR_TC_SEGMENT_BYTES))
+        cfg->segment_bytes = v[BR_TC_SEGMENT_BYTES] < BR_BATCH_HEADER_SIZE
+                                 ? BR_BATCH_HEADER_SIZE /* a roll per batch, as Kafka's 14 gives */
+                                 : v[BR_TC_SEGMENT_BYTES];
+    if (e->log_set & (1u << BR_TC_SEGMENT_MS))
+        cfg->segment_ms = v[BR_TC_SEGMENT_MS];
+    if (e->log_set & (1u << BR_TC_RETENTION_MS))
+        cfg->retention_ms = v[BR_TC_RETENTION_MS];
+    if (e->log_set & (1u << BR_TC_RETENTION_BYTES))
+        cfg->retention_bytes = v[BR_TC_RETENTION_BYTES] < 0 ? -1 : v[BR_TC_RETENTION_BYTES];
+    if (e->log_set & (1u << BR_TC_INDEX_INTERVAL_BYTES))
+        cfg->index_interval_bytes = v[BR_TC_INDEX_INTERVAL_BYTES];
+    if (e->log_set & (1u << BR_TC_FLUSH_MESSAGES))
+        cfg->flush_interval_messages = v[BR_TC_FLUSH_MESSAGES];
+    if (e->log_set & (1u << BR_TC_FLUSH_MS))
+        cfg->flush_interval_ms = v[BR_TC_FLUSH_MS];
+    if (e->log_set & (1u << BR_TC_MAX_MESSAGE_BYTES))
+        cfg->max_message_bytes = v[BR_TC_MAX_MESSAGE_BYTES];
+    if (e->log_set & (1u << BR_TC_TIMESTAMP_TYPE))
+        cfg->log_append_time = v[BR_TC_TIMESTAMP_TYPE] == 1;
+}
+
+void br_topicconf_set_listener(br_topicconf_t *tc, br_topicconf_fn fn, void *arg)
+{
+    if (tc == NULL)
+        return;
+    tc->listener = fn;
+    tc->listener_arg = arg;
 }
 
 void br_topicconf_on_session(br_topicconf_t *tc, sm_zk_event_t ev)

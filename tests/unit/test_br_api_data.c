@@ -553,6 +553,37 @@ Test(api_data, refuses_oversized_batches_and_more_than_one_batch_per_partition)
     close(fd);
 }
 
+static void overlay_max_message(void *arg, const char *topic, br_log_config_t *cfg)
+{
+    (void)topic;
+    cfg->max_message_bytes = *(const int64_t *)arg;
+}
+
+Test(api_data, a_topics_max_message_bytes_replaces_the_brokers_limit)
+{
+    int fd = client();
+    size_t ls, lb;
+    uint8_t *small = fx_simple_batch(1, 4, 1000, &ls);
+    uint8_t *big = fx_simple_batch(1, 300, 1000, &lb);
+    int64_t limit = 200;
+    int16_t err;
+
+    cr_assert_lt(ls, 200);
+    cr_assert_gt(lb, 200);
+    cr_assert_eq(br_logmgr_reconfigure(lm, "t", 0, overlay_max_message, &limit), 1);
+    cr_expect_eq(produce(fd, 3, 1, 0, big, lb).error, SM_KERR_MESSAGE_TOO_LARGE,
+                 "the topic's 200 bytes, under the broker's default");
+    cr_expect_eq(produce(fd, 3, 1, 0, small, ls).error, 0);
+    d->message_max_bytes = 200;
+    limit = (int64_t)lb;
+    cr_assert_eq(br_logmgr_reconfigure(lm, "t", 0, overlay_max_message, &limit), 1);
+    cr_expect_eq(produce(fd, 3, 1, 0, big, lb).error, 0, "the topic's limit, over the broker's");
+    cr_expect_eq(list_offset(fd, 1, 0, -1, &err), 2);
+    free(small);
+    free(big);
+    close(fd);
+}
+
 Test(api_data, a_failing_partition_does_not_stop_the_others)
 {
     int fd = client();

@@ -3,7 +3,7 @@
  * parser the ZooKeeper read uses), the default fallback, tracking and untracking, and -- with
  * a session to an unreachable server -- reads that complete with SM_ERR_AGAIN on the loop,
  * including an untrack while a read is in flight. Reads of a real /config/topics node are
- * covered by the replication integration tests (0032_min_isr).
+ * covered by the integration tests 0032_min_isr and 0028_topic_config.
  */
 #include "broker/br_topicconf.h"
 
@@ -232,7 +232,103 @@ Test(br_topicconf, null_reader_answers_one)
     br_topicconf_free(NULL);
 }
 
+/* ---- log settings -------------------------------------------------------------------------- */
+
+Test(br_topicconf, log_overrides_replace_only_the_settings_the_topic_sets)
+{
+    const char *names[8] = {
+        "segment.bytes",        "segment.ms",     "retention.ms",      "retention.bytes",
+        "index.interval.bytes", "flush.messages", "max.message.bytes", "message.timestamp.type"};
+    const char *values[8] = {"1048576", "3600000", "60000", "-5",
+                             "100",     "10",      "2000",  "LogAppendTime"};
+    br_log_config_t cfg, def;
+
+    br_log_config_defaults(&def);
+    cfg = def;
+    cr_assert_eq(br_topicconf_new(NULL, 1, &tc), SM_OK);
+    cr_assert_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 8)), SM_OK);
+    br_topicconf_overlay(tc, "t", &cfg);
+    cr_expect_eq(cfg.segment_bytes, 1048576);
+    cr_expect_eq(cfg.segment_ms, 3600000);
+    cr_expect_eq(cfg.retention_ms, 60000);
+    cr_expect_eq(cfg.retention_bytes, -1, "any negative retention.bytes means unlimited");
+    cr_expect_eq(cfg.index_interval_bytes, 100);
+    cr_expect_eq(cfg.flush_interval_messages, 10);
+    cr_expect_eq(cfg.max_message_bytes, 2000);
+    cr_expect(cfg.log_append_time);
+    cr_expect_eq(cfg.flush_interval_ms, def.flush_interval_ms, "flush.ms was not set");
+    cr_expect_eq(cfg.index_max_bytes, def.index_max_bytes);
+
+    /* Another topic, and this one with its config gone, keep the broker's settings. */
+    cfg = def;
+    br_topicconf_overlay(tc, "other", &cfg);
+    cr_expect_eq(memcmp(&cfg, &def, sizeof(cfg)), 0);
+    cr_assert_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 0)), SM_OK);
+    br_topicconf_overlay(tc, "t", &cfg);
+    cr_expect_eq(memcmp(&cfg, &def, sizeof(cfg)), 0);
+}
+
+Test(br_topicconf, invalid_log_values_keep_the_broker_setting_and_valid_ones_apply)
+{
+    const char *names[6] = {"segment.bytes",          "retention.ms", "max.message.bytes",
+                            "message.timestamp.type", "segment.ms",   "retention.bytes"};
+    const char *values[6] = {"12MB", "-2", "-1", "Both", " 5", "4096"};
+    br_log_config_t cfg, def;
+
+    br_log_config_defaults(&def);
+    cfg = def;
+    cr_assert_eq(br_topicconf_new(NULL, 1, &tc), SM_OK);
+    cr_expect_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 6)), SM_ERR_INVALID);
+    br_topicconf_overlay(tc, "t", &cfg);
+    cr_expect_eq(cfg.segment_bytes, def.segment_bytes);
+    cr_expect_eq(cfg.retention_ms, def.retention_ms);
+    cr_expect_eq(cfg.max_message_bytes, 0);
+    cr_expect(!cfg.log_append_time);
+    cr_expect_eq(cfg.segment_ms, def.segment_ms, "a leading blank is not a number");
+    cr_expect_eq(cfg.retention_bytes, 4096);
+}
+
+Test(br_topicconf, the_smallest_segment_bytes_becomes_one_batch)
+{
+    const char *names[2] = {"segment.bytes", "message.timestamp.type"};
+    const char *values[2] = {"14", "CreateTime"};
+    br_log_config_t cfg;
+
+    br_log_config_defaults(&cfg);
+    cfg.log_append_time = true; /* a broker set to LogAppendTime */
+    cr_assert_eq(br_topicconf_new(NULL, 1, &tc), SM_OK);
+    cr_assert_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 2)), SM_OK);
+    br_topicconf_overlay(tc, "t", &cfg);
+    cr_expect_eq(cfg.segment_bytes, 61, "Kafka's minimum, 14, rolls at every batch: so does 61");
+    cr_expect(!cfg.log_append_time, "the topic's CreateTime wins over the broker's setting");
+}
+
+Test(br_topicconf, untrack_forgets_the_log_overrides)
+{
+    const char *names[1] = {"retention.ms"};
+    const char *values[1] = {"1000"};
+    br_log_config_t cfg;
+
+    br_log_config_defaults(&cfg);
+    cr_assert_eq(br_topicconf_new(NULL, 1, &tc), SM_OK);
+    cr_assert_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 1)), SM_OK);
+    br_topicconf_untrack(tc, "t");
+    br_topicconf_overlay(tc, "t", &cfg);
+    cr_expect_eq(cfg.retention_ms, 7LL * 24 * 3600 * 1000);
+    br_topicconf_overlay(NULL, "t", &cfg); /* a broker without a reader: nothing changes */
+    cr_expect_eq(cfg.retention_ms, 7LL * 24 * 3600 * 1000);
+}
+
 /* ---- with a session that never connects ------------------------------------------------------ */
+
+static int heard;
+
+static void on_config(void *arg, const char *topic)
+{
+    (void)arg;
+    (void)topic;
+    heard++;
+}
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
@@ -267,6 +363,8 @@ Test(br_topicconf, failed_reads_leave_the_default_and_keep_tracking)
     sm_zk_t *zk = new_unreachable(base);
 
     cr_assert_eq(br_topicconf_new(zk, 2, &tc), SM_OK);
+    heard = 0;
+    br_topicconf_set_listener(tc, on_config, NULL);
     br_topicconf_track(tc, "a");
     br_topicconf_track(tc, "b");
     br_topicconf_on_session(tc, SM_ZK_EV_CONNECTED); /* re-reads are coalesced */
@@ -276,6 +374,7 @@ Test(br_topicconf, failed_reads_leave_the_default_and_keep_tracking)
     br_topicconf_on_session(tc, SM_ZK_EV_CONNECTED);
     run_loop(base, 300);
     cr_expect_eq(br_topicconf_count(tc), 2);
+    cr_expect_eq(heard, 0, "a read that failed tells the listener nothing");
     sm_zk_free(zk);
     event_base_free(base);
 }

@@ -346,6 +346,44 @@ static br_log_t *aged_log(br_log_config_t *cfg, model_t *m)
     return log;
 }
 
+Test(log, a_reconfigured_segment_size_and_retention_apply_from_the_next_append_and_pass)
+{
+    br_log_config_t cfg = test_cfg(), topic;
+    model_t m = {0};
+    br_log_t *log;
+    size_t deleted = 99;
+    sm_errbuf_t eb = {{0}};
+
+    log = aged_log(&cfg, &m); /* 10 segments, ages 0..9 s, retention at the default 7 days */
+    cr_assert_eq(br_log_delete_old_segments(log, 10000, BR_LOG_NO_BOUND, &deleted), SM_OK);
+    cr_assert_eq(deleted, 0);
+
+    topic = cfg;
+    topic.retention_ms = 5000;
+    topic.segment_bytes = 200; /* smaller than the active segment already is */
+    topic.max_message_bytes = 1000;
+    topic.index_max_bytes = 1; /* not a topic setting: ignored, not refused */
+    cr_assert_eq(br_log_reconfigure(log, &topic, &eb), SM_OK, "%s", eb.msg);
+    cr_expect_eq(br_log_segment_max_bytes(log), 200);
+    cr_expect_eq(br_log_max_message_bytes(log), 1000);
+    cr_assert_eq(br_log_delete_old_segments(log, 10000, BR_LOG_NO_BOUND, &deleted), SM_OK);
+    cr_expect_eq(deleted, 5, "segments older than the topic's 5 s");
+    cr_assert_eq(append_batch(log, &m, 1, 100, 10000, 0, NULL), SM_OK);
+    cr_expect_eq(br_log_segment_count(log), 6, "the next append rolled at the new size");
+
+    /* An invalid value is refused and changes nothing. */
+    topic.segment_bytes = 10;
+    topic.retention_ms = 1;
+    cr_expect_eq(br_log_reconfigure(log, &topic, &eb), SM_ERR_CONFIG);
+    cr_expect_neq(strstr(eb.msg, "segment.bytes"), NULL, "%s", eb.msg);
+    cr_expect_eq(br_log_segment_max_bytes(log), 200);
+    cr_assert_eq(br_log_delete_old_segments(log, 10000, BR_LOG_NO_BOUND, &deleted), SM_OK);
+    cr_expect_eq(deleted, 0, "retention is still 5 s");
+    verify_log(log, &m, false);
+    cr_assert_eq(br_log_close(log, true), SM_OK);
+    model_free(&m);
+}
+
 Test(log, retention_by_time_deletes_old_segments_below_the_upper_bound_only)
 {
     br_log_config_t cfg = test_cfg();

@@ -409,6 +409,40 @@ Test(logmgr, creates_each_log_in_the_dir_with_fewest_partitions)
     close_ok(m, true);
 }
 
+/* An overlay that sets retention.ms to *arg for the topic named "orders" only. */
+static void overlay_orders(void *arg, const char *topic, br_log_config_t *cfg)
+{
+    if (strcmp(topic, "orders") == 0)
+        cfg->retention_ms = *(const int64_t *)arg;
+    cfg->max_message_bytes = 777; /* on every log it is asked about */
+}
+
+Test(logmgr, reconfigure_derives_a_topics_logs_from_the_defaults_and_leaves_other_topics)
+{
+    br_logmgr_config_t cfg = config(1, 1, NULL);
+    br_logmgr_t *m = open_ok(&cfg);
+    int64_t retention = 60000;
+
+    create_ok(m, "orders", 0);
+    create_ok(m, "orders", 1);
+    create_ok(m, "other", 0);
+    cr_expect_eq(br_logmgr_reconfigure(m, "orders", 1, overlay_orders, &retention), 1);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 1)), 777);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 0, "only partition 1");
+    cr_expect_eq(br_logmgr_reconfigure(m, "orders", -1, overlay_orders, &retention), 2);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 777);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "other", 0)), 0);
+    /* Without an overlay every setting goes back to the manager's defaults. */
+    cr_expect_eq(br_logmgr_reconfigure(m, "orders", -1, NULL, NULL), 2);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 0);
+    /* An overlay that makes a log invalid leaves it as it was. */
+    retention = -7;
+    cr_expect_eq(br_logmgr_reconfigure(m, "orders", -1, overlay_orders, &retention), 0);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 0);
+    cr_expect_eq(br_logmgr_reconfigure(m, "missing", -1, overlay_orders, &retention), 0);
+    close_ok(m, true);
+}
+
 Test(logmgr, loads_every_partition_dir_at_start)
 {
     br_logmgr_config_t cfg = config(2, 1, NULL);
