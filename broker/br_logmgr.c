@@ -866,14 +866,19 @@ size_t br_logmgr_reconfigure(br_logmgr_t *m, const char *topic, int32_t partitio
                              br_logmgr_overlay_fn fn, void *arg)
 {
     size_t n = 0;
+    bool found;
 
-    for (size_t i = 0; i < m->nparts; i++) {
+    /* parts is sorted by (topic, partition): start at the first entry that can match (this
+     * runs for every partition a LeaderAndIsr names, so no scan of the whole list). */
+    for (size_t i = br_logmgr_find(m, topic, partition >= 0 ? partition : INT32_MIN, &found);
+         i < m->nparts && strcmp(m->parts[i]->topic, topic) == 0; i++) {
         br_logmgr_part_t *part = m->parts[i];
         br_log_config_t cfg = m->log_cfg;
         sm_errbuf_t eb = {0};
 
-        if (strcmp(part->topic, topic) != 0 || (partition >= 0 && part->partition != partition) ||
-            !br_logmgr_healthy(part))
+        if (partition >= 0 && part->partition != partition)
+            break;
+        if (!br_logmgr_healthy(part))
             continue;
         if (fn != NULL)
             fn(arg, topic, &cfg);

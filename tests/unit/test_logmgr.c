@@ -426,12 +426,17 @@ Test(logmgr, reconfigure_derives_a_topics_logs_from_the_defaults_and_leaves_othe
     create_ok(m, "orders", 0);
     create_ok(m, "orders", 1);
     create_ok(m, "other", 0);
+    create_ok(m, "order", 3); /* sorts just before, and orders2 just after, the topic */
+    create_ok(m, "orders2", 0);
     cr_expect_eq(br_logmgr_reconfigure(m, "orders", 1, overlay_orders, &retention), 1);
     cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 1)), 777);
     cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 0, "only partition 1");
     cr_expect_eq(br_logmgr_reconfigure(m, "orders", -1, overlay_orders, &retention), 2);
     cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 777);
     cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "other", 0)), 0);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "order", 3)), 0);
+    cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders2", 0)), 0);
+    cr_expect_eq(br_logmgr_reconfigure(m, "orders", 2, overlay_orders, &retention), 0, "no such");
     /* Without an overlay every setting goes back to the manager's defaults. */
     cr_expect_eq(br_logmgr_reconfigure(m, "orders", -1, NULL, NULL), 2);
     cr_expect_eq(br_log_max_message_bytes(br_logmgr_get(m, "orders", 0)), 0);
