@@ -512,7 +512,7 @@ void br_topicconf_overlay(void *arg, const char *topic, br_log_config_t *cfg)
     v = e->log_v;
     if (e->log_set & (1u << BR_TC_SEGMENT_BYTES))
         cfg->segment_bytes = v[BR_TC_SEGMENT_BYTES] < BR_BATCH_HEADER_SIZE
-                                 ? BR_BATCH_HEADER_SIZE /* a roll per batch, as Kafka's 14 gives */
+                                 ? BR_BATCH_HEADER_SIZE /* no batch fits either way */
                                  : v[BR_TC_SEGMENT_BYTES];
     if (e->log_set & (1u << BR_TC_SEGMENT_MS))
         cfg->segment_ms = v[BR_TC_SEGMENT_MS];

@@ -60,7 +60,8 @@ void br_topicconf_untrack(br_topicconf_t *tc, const char *topic);
 int32_t br_topicconf_min_isr(const br_topicconf_t *tc, const char *topic);
 
 /* Overwrites the fields of cfg that the tracked topic's config sets (Kafka's topic-level
- * names: segment.bytes -> segment_bytes, raised to the smallest a log takes; segment.ms;
+ * names: segment.bytes -> segment_bytes, raised to the smallest a log takes (below a batch
+ * header, as Kafka's minimum of 14 is, no batch fits either way); segment.ms;
  * retention.ms; retention.bytes, any negative meaning unlimited; index.interval.bytes;
  * flush.messages; flush.ms; max.message.bytes; message.timestamp.type) and leaves the others.
  * Matches br_logmgr_overlay_fn with tc as its argument. */

@@ -288,7 +288,7 @@ Test(br_topicconf, invalid_log_values_keep_the_broker_setting_and_valid_ones_app
     cr_expect_eq(cfg.retention_bytes, 4096);
 }
 
-Test(br_topicconf, the_smallest_segment_bytes_becomes_one_batch)
+Test(br_topicconf, the_smallest_segment_bytes_becomes_the_smallest_a_log_takes)
 {
     const char *names[2] = {"segment.bytes", "message.timestamp.type"};
     const char *values[2] = {"14", "CreateTime"};
@@ -299,7 +299,7 @@ Test(br_topicconf, the_smallest_segment_bytes_becomes_one_batch)
     cr_assert_eq(br_topicconf_new(NULL, 1, &tc), SM_OK);
     cr_assert_eq(br_topicconf_apply_blob(tc, "t", blob, pack(names, values, 2)), SM_OK);
     br_topicconf_overlay(tc, "t", &cfg);
-    cr_expect_eq(cfg.segment_bytes, 61, "Kafka's minimum, 14, rolls at every batch: so does 61");
+    cr_expect_eq(cfg.segment_bytes, 61, "Kafka's minimum, 14, is below a batch header");
     cr_expect(!cfg.log_append_time, "the topic's CreateTime wins over the broker's setting");
 }
 
