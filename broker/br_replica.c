@@ -545,7 +545,7 @@ static void br_replica_on_topic_config(void *arg, const char *topic)
     if (rm->cfg.logmgr == NULL)
         return;
     n = br_logmgr_reconfigure(rm->cfg.logmgr, topic, -1, br_topicconf_overlay, rm->cfg.topicconf);
-    sm_log_debug("topic %s: config read, applied to %zu log(s)", topic, n);
+    sm_log_info("topic %s: config read, applied to %zu log(s)", topic, n);
 }
 
 void br_replica_on_partition(void *arg, br_partition_t *p, br_control_part_event_t ev)

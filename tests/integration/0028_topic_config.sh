@@ -11,8 +11,9 @@
 #      plain keeps offset 0
 #   c. small, created with --config max.message.bytes=1000: a record of 3000 bytes is refused
 #      with MESSAGE_TOO_LARGE, a record of 100 bytes is delivered; plain takes 3000 bytes
-#   d. `topics alter seg --delete-config retention.bytes`: the broker's retention (7 days)
-#      applies again: 100 more records keep the first offset where it was
+#   d. `topics alter seg --delete-config retention.bytes`: the broker logs that it read the
+#      change, and the broker's retention (7 days) applies again: 100 more records keep the
+#      first offset where it was
 #   e. ts, created with --config message.timestamp.type=LogAppendTime: a record produced with
 #      a CreateTime of 2001 is read back with the broker's time (within a minute of now)
 #   f. SIGKILL and restart the broker: its logs open with the broker's settings before it reads
@@ -111,11 +112,18 @@ check "a 3000-byte record into plain is delivered" produce plain "$T/huge.txt" p
 
 # d. deleting the override restores the broker's retention
 before=$(first_offset seg)
+reads() {
+    grep -c 'topic seg: config read' "$CL_DIR/broker-1/broker.log"
+}
+n_reads=$(reads)
 adm topics alter seg --delete-config retention.bytes >/dev/null 2>"$T/alter2.err"
 check "topics alter seg --delete-config retention.bytes ($(head -c 200 "$T/alter2.err"))" \
     test ! -s "$T/alter2.err"
+read_again() {
+    [ "$(reads)" -gt "$n_reads" ]
+}
+check "the broker logs that it read seg's altered config" wait_for 10 read_again
 head -n 100 "$T/big.txt" >"$T/more.txt"
-sleep 2 # the broker reads the altered config; a retention pass would run meanwhile
 check "100 more records into seg" produce seg "$T/more.txt" seg-more
 sleep 3 # three retention passes
 check "with the broker's retention again, seg-0 keeps its first offset ($before, now $(first_offset seg))" \
