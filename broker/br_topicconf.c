@@ -242,9 +242,8 @@ static sm_err_t br_topicconf_apply(br_topicconf_entry_t *e, const uint8_t *data,
     static const uint8_t empty[1];
     Samsa__TopicConfig *cfg = samsa__topic_config__unpack(NULL, len, data != NULL ? data : empty);
     sm_err_t err = SM_OK;
-    const char *value = NULL;
-
-    const char *log_values[BR_TOPICCONF_NLOG] = {NULL};
+    const char *value = NULL;                           /* of min.insync.replicas */
+    const char *log_values[BR_TOPICCONF_NLOG] = {NULL}; /* of the log keys */
 
     e->has_min_isr = false;
     e->log_set = 0;
