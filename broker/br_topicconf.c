@@ -6,13 +6,13 @@
  */
 #include "broker/br_topicconf.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker/br_batch.h"
+#include "broker/br_checkpoint.h"
 #include "samsa.pb-c.h"
 #include "sm_log.h"
 
@@ -183,33 +183,11 @@ static br_topicconf_entry_t *br_topicconf_get_entry(br_topicconf_t *tc, const ch
 /* Parses a min.insync.replicas value: a decimal integer in [1, INT32_MAX]. */
 static bool br_topicconf_parse_min_isr(const char *s, int32_t *out)
 {
-    char *end = NULL;
-    long long v;
+    int64_t v;
 
-    /* Digits only: strtoll would also take leading blanks and a sign. */
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT32_MAX)
+    if (br_checkpoint_parse_int(s, 1, INT32_MAX, &v) != SM_OK)
         return false;
     *out = (int32_t)v;
-    return true;
-}
-
-/* Parses a decimal integer (an optional '-', then digits only) in [min, max]. */
-static bool br_topicconf_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end = NULL;
-    long long v;
-
-    if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-        return false;
-    *out = (int64_t)v;
     return true;
 }
 
@@ -223,8 +201,8 @@ static sm_err_t br_topicconf_parse_log_key(br_topicconf_entry_t *e, int k, const
         ok = strcmp(value, "CreateTime") == 0 || strcmp(value, "LogAppendTime") == 0;
         v = strcmp(value, "LogAppendTime") == 0;
     } else {
-        ok = br_topicconf_parse_i64(value, br_topicconf_log_keys[k].min,
-                                    br_topicconf_log_keys[k].max, &v);
+        ok = br_checkpoint_parse_int(value, br_topicconf_log_keys[k].min,
+                                     br_topicconf_log_keys[k].max, &v) == SM_OK;
     }
     if (!ok) {
         sm_log_warn("topic %s: %s '%.40s' is not valid; the broker's setting applies", e->topic,
