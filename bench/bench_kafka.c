@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define BENCH_STALL_MS 30000
@@ -81,6 +82,18 @@ static int64_t bench_now_us(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CPU time (user + system) this process has used so far, in microseconds: the client's own
+ * share of a machine it shares with the cluster. */
+static int64_t bench_cpu_us(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
 }
 
 static void bench_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -477,7 +490,7 @@ static int bench_e2e(const struct bench_opts *o)
     pthread_t th;
     int started = 0, rc = 2;
     long i, n = 0, warm_n = o->rate * o->warmup_secs;
-    int64_t t0, t1, t2;
+    int64_t t0, t1, t2, t3, cpu0, cpu1;
     long slow_ms = getenv("BENCH_SLOW") != NULL ? atol(getenv("BENCH_SLOW")) : 0;
 
     e.lat_us = malloc((size_t)o->records * sizeof(*e.lat_us) + 1);
@@ -516,12 +529,15 @@ static int bench_e2e(const struct bench_opts *o)
     /* Negative i: the warm-up at the measured rate (index -1: neither timed nor counted), so
      * the measurement starts in the steady state, not with the ramp from idle. */
     t0 = bench_now_us();
+    cpu0 = bench_cpu_us();
     for (i = -warm_n; i < o->records; i++) {
         rd_kafka_resp_err_t err;
         int64_t now, idx = i < 0 ? -1 : (int64_t)i, k = i < 0 ? i + warm_n : i;
 
-        if (i == 0)
+        if (i == 0) {
             t0 = bench_now_us(); /* the clock and the pacing restart with the first timed one */
+            cpu0 = bench_cpu_us();
+        }
         /* Pace in steps of 1 ms (poll blocks): a busy loop would take a core from the brokers. */
         while (o->rate > 0 && (bench_now_us() - t0) * o->rate < k * 1000000)
             rd_kafka_poll(rk, 1);
@@ -550,6 +566,8 @@ static int bench_e2e(const struct bench_opts *o)
     rd_kafka_flush(rk, 120000);
     pthread_join(th, NULL);
     started = 0;
+    cpu1 = bench_cpu_us();
+    t3 = bench_now_us();
     if (getenv("BENCH_TIMELINE") != NULL)
         bench_e2e_timeline(&e, bp.sent_us, t0);
     if (slow_ms > 0)
@@ -562,12 +580,14 @@ static int bench_e2e(const struct bench_opts *o)
     t2 = atomic_load(&e.last_us);
     printf("e2e records=%ld size=%zu acks=%s partitions=%" PRId32
            " rate=%ld secs=%.2f received=%ld records/s=%.0f "
-           "p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f max_ms=%.2f produce_p99_ms=%.2f failed=%ld\n",
+           "p50_ms=%.2f p99_ms=%.2f p99.9_ms=%.2f max_ms=%.2f produce_p99_ms=%.2f failed=%ld "
+           "client_cpu=%.0f%%\n",
            o->records, o->size, o->acks, o->partitions, o->rate, (double)(t1 - t0) / 1e6,
            atomic_load(&e.received), t2 > t0 ? (double)o->records * 1e6 / (double)(t2 - t0) : 0.0,
            bench_pct_ms(e.lat_us, n, 50), bench_pct_ms(e.lat_us, n, 99),
            bench_pct_ms(e.lat_us, n, 99.9), n > 0 ? (double)e.lat_us[n - 1] / 1000.0 : 0.0,
-           bench_pct_ms(bp.lat_us, bp.delivered, 99), bp.failed);
+           bench_pct_ms(bp.lat_us, bp.delivered, 99), bp.failed,
+           t3 > t0 ? 100.0 * (double)(cpu1 - cpu0) / (double)(t3 - t0) : 0.0);
     rc = (atomic_load(&e.received) == o->records && bp.failed == 0) ? 0 : 1;
 out:
     if (started) {

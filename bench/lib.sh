@@ -20,13 +20,15 @@ bench_machine() {
 
 # bench_cluster NAME BROKERS [cluster.sh start options...]: starts ZooKeeper, 1 controller and
 # BROKERS brokers in $tmp/cluster at a random base port below the ephemeral range (5 tries);
-# sets ZK and BOOT, or exits with one line naming NAME.
+# sets ZK and BOOT, or exits with one line naming NAME. BENCH_CLUSTER_PIN, if set, is a command
+# prefix the cluster runs under (replication.sh's BENCH_PIN sets it to a taskset).
 bench_cluster() {
     local name=$1 brokers=$2 out='' base
     shift 2
     for _ in 1 2 3 4 5; do
         base=$(((200 + RANDOM % 120) * 100)) # below the ephemeral range (32768+)
-        out=$(scripts/cluster.sh start --dir "$tmp/cluster" --brokers "$brokers" --controllers 1 \
+        # shellcheck disable=SC2086 # BENCH_CLUSTER_PIN is a command prefix (taskset) or empty
+        out=$(${BENCH_CLUSTER_PIN:-} scripts/cluster.sh start --dir "$tmp/cluster" --brokers "$brokers" --controllers 1 \
             --base-port "$base" "$@" 2>"$tmp/start.err") && break
         rm -rf "$tmp/cluster"
         out=

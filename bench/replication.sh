@@ -25,6 +25,7 @@
 #   more, with its partition, send time (CLOCK_MONOTONIC) and produce latency (bench_kafka.c).
 #   BENCH_HICCUP=1 runs bench_hiccup beside (d) and (e) and prints its summary: how long each
 #   core, and the whole machine, stopped running a real-time thread (bench_hiccup.c).
+#   BENCH_PIN=1 runs the cluster on the first half of the CPUs and the clients on the rest.
 #
 # Before (c), (d) and (e) the script runs sync, so a phase does not pay for the writeback of the
 # one before it. Each bench_kafka line gives its figures; the summary at the end gives the ratio and the goals.
@@ -62,6 +63,20 @@ trap cleanup EXIT
 
 bench_machine
 
+# BENCH_PIN=1: the cluster on the first half of the CPUs, the clients on the other half, as if
+# they ran on a machine of their own (they still share the memory, the caches and the host).
+CLIENT_PIN=
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+    ncpu=$(nproc)
+    [ "$ncpu" -ge 2 ] || {
+        echo "replication.sh: BENCH_PIN=1 needs 2 or more CPUs, this machine has $ncpu" >&2
+        exit 1
+    }
+    BENCH_CLUSTER_PIN="taskset -c 0-$((ncpu / 2 - 1))"
+    CLIENT_PIN="taskset -c $((ncpu / 2))-$((ncpu - 1))"
+    echo "pinned: cluster on CPUs 0-$((ncpu / 2 - 1)), clients on CPUs $((ncpu / 2))-$((ncpu - 1))"
+fi
+
 # shellcheck disable=SC2086 # CLUSTER_ARGS is a list of words on purpose
 bench_cluster replication.sh 3 ${CLUSTER_ARGS:-}
 echo "cluster: 3 brokers at $BOOT, topics of $PARTITIONS partitions, records of $SIZE bytes"
@@ -91,13 +106,13 @@ field() {
 
 topic rf1 1
 echo "(a) RF 1, acks=1, flat out:"
-A=$("$BK" produce --bootstrap "$BOOT" --topic rf1 --records "$RECORDS" --size "$SIZE" --acks 1 \
+A=$($CLIENT_PIN "$BK" produce --bootstrap "$BOOT" --topic rf1 --records "$RECORDS" --size "$SIZE" --acks 1 \
     --partitions "$PARTITIONS") || echo "replication.sh: (a) did not deliver every record" >&2
 echo "  $A"
 
 topic rf3 3
 echo "(b) RF 3, acks=all, flat out:"
-B=$("$BK" produce --bootstrap "$BOOT" --topic rf3 --records "$RECORDS" --size "$SIZE" --acks all \
+B=$($CLIENT_PIN "$BK" produce --bootstrap "$BOOT" --topic rf3 --records "$RECORDS" --size "$SIZE" --acks all \
     --partitions "$PARTITIONS") || echo "replication.sh: (b) did not deliver every record" >&2
 echo "  $B"
 
@@ -114,11 +129,23 @@ settle() {
 topic rf3max 3
 settle
 echo "(c) RF 3, acks=all, end to end flat out (producer and consumer together):"
-C=$("$BK" e2e --bootstrap "$BOOT" --topic rf3max --records "$E2E_MAX_RECORDS" --size "$SIZE" \
+C=$($CLIENT_PIN "$BK" e2e --bootstrap "$BOOT" --topic rf3max --records "$E2E_MAX_RECORDS" --size "$SIZE" \
     --acks all --partitions "$PARTITIONS" --linger-ms "$LAT_LINGER") ||
     echo "replication.sh: (c) did not see every record come back" >&2
 echo "  $C"
 RC=$(field "$C" records/s)
+
+# cluster_ticks: CPU ticks (user + system) the cluster's processes have used so far: brokers,
+# controller and ZooKeeper, by the pids scripts/cluster.sh recorded.
+cluster_ticks() {
+    local f pid sum=0 t
+    for f in "$tmp"/cluster/*/pid "$tmp"/cluster/*/zk.pid; do
+        pid=$(cat "$f" 2>/dev/null) || continue
+        t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+        sum=$((sum + ${t:-0}))
+    done
+    echo "$sum"
+}
 
 # ticks: the machine's busy and idle CPU ticks so far (/proc/stat; iowait counts as idle).
 ticks() {
@@ -127,9 +154,10 @@ ticks() {
 
 # paced NAME RATE: an end-to-end run of E2E_SECS at RATE records/s into a fresh topic NAME; its
 # line ends with busy=N%: how busy the machine's cores were over the whole run (clients and
-# cluster together), as a tail is queueing once they are nearly full.
+# cluster together), as a tail is queueing once they are nearly full; and cluster_cpu=N%: the
+# CPU the cluster's processes used, in percent of one core (bench_kafka's client_cpu is its own).
 paced() {
-    local t0 t1 out hiccup=''
+    local t0 t1 c0 c1 w0 w1 out hiccup=''
     topic "$1" 3
     settle
     if [ "${BENCH_HICCUP:-0}" = 1 ]; then
@@ -137,17 +165,23 @@ paced() {
         hiccup=$!
     fi
     t0=$(ticks)
-    out=$("$BK" e2e --bootstrap "$BOOT" --topic "$1" --records "$(($2 * E2E_SECS))" --size "$SIZE" \
+    c0=$(cluster_ticks)
+    w0=$(date +%s%N)
+    out=$($CLIENT_PIN "$BK" e2e --bootstrap "$BOOT" --topic "$1" --records "$(($2 * E2E_SECS))" --size "$SIZE" \
         --acks all --partitions "$PARTITIONS" --rate "$2" --linger-ms "$LAT_LINGER" \
         --warmup-secs "$E2E_WARMUP") ||
         echo "replication.sh: the run at $2 records/s did not see every record come back" >&2
     t1=$(ticks)
+    c1=$(cluster_ticks)
+    w1=$(date +%s%N)
     if [ -n "${hiccup:-}" ]; then
         kill "$hiccup" && wait "$hiccup"
         grep '^hiccup:' "$tmp/hiccup.$1" >&2
     fi
     echo "$out busy=$(awk -v a="$t0" -v b="$t1" 'BEGIN { split(a, x, " "); split(b, y, " ")
-        d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f%%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }')"
+        d = (y[1] - x[1]) + (y[2] - x[2]); printf "%.0f%%", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }') cluster_cpu=$(
+        awk -v c="$((c1 - c0))" -v w="$((w1 - w0))" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "%.0f%%", (w > 0 ? 100 * c / hz / (w / 1e9) : 0) }')"
 }
 
 HALF_C=${E2E_RATE:-$(awk -v r="${RC:-0}" 'BEGIN { printf "%d", r / 2 }')}
