@@ -147,6 +147,12 @@ sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, con
     return br_checkpoint_replace_file(ops, path, data, len, true, eb);
 }
 
+sm_err_t br_checkpoint_write_file_unsynced(const br_fileops_t *ops, const char *path,
+                                           const void *data, size_t len, sm_errbuf_t *eb)
+{
+    return br_checkpoint_replace_file(ops, path, data, len, false, eb);
+}
+
 sm_err_t br_checkpoint_read_file(const br_fileops_t *ops, const char *path, char **out,
                                  size_t *out_len, sm_errbuf_t *eb)
 {

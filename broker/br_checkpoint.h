@@ -50,6 +50,12 @@
 sm_err_t br_checkpoint_write_file(const br_fileops_t *ops, const char *path, const void *data,
                                   size_t len, sm_errbuf_t *eb);
 
+/* As br_checkpoint_write_file without either fsync: a crash of the process finds the old or the
+ * new content, whole, but after a power cut the file may hold older content, or be empty or
+ * torn. Only for files whose older content is still right (see br_epoch_truncate_from_start). */
+sm_err_t br_checkpoint_write_file_unsynced(const br_fileops_t *ops, const char *path,
+                                           const void *data, size_t len, sm_errbuf_t *eb);
+
 /* Reads the whole file at `path` into a new NUL-terminated buffer (*out, freed by the caller
  * with free(); *len excludes the NUL). Returns SM_OK, SM_ERR_NOT_FOUND, SM_ERR_IO, SM_ERR_NOMEM
  * or SM_ERR_TOO_LARGE (beyond BR_CHECKPOINT_FILE_MAX), with a line in eb. */

@@ -5,6 +5,7 @@
 #include "broker/br_epoch.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,9 @@ static sm_err_t br_epoch_reserve(br_epoch_t *c, size_t n)
     return SM_OK;
 }
 
-/* Rewrites the checkpoint file from memory (invariant 3). */
-static sm_err_t br_epoch_persist(br_epoch_t *c, sm_errbuf_t *eb)
+/* Rewrites the checkpoint file from memory (invariant 3); fsynced unless durable is false
+ * (invariant 4). */
+static sm_err_t br_epoch_persist(br_epoch_t *c, bool durable, sm_errbuf_t *eb)
 {
     size_t cap = 32 + c->count * 40; /* "int32 int64\n" is at most 11 + 1 + 20 + 1 bytes */
     char *buf = malloc(cap);
@@ -56,7 +58,8 @@ static sm_err_t br_epoch_persist(br_epoch_t *c, sm_errbuf_t *eb)
     for (size_t i = 0; i < c->count; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%d %lld\n", (int)c->entries[i].epoch,
                                 (long long)c->entries[i].start);
-    err = br_checkpoint_write_file(c->ops, c->path, buf, len, eb);
+    err = durable ? br_checkpoint_write_file(c->ops, c->path, buf, len, eb)
+                  : br_checkpoint_write_file_unsynced(c->ops, c->path, buf, len, eb);
     free(buf);
     return err;
 }
@@ -149,7 +152,7 @@ sm_err_t br_epoch_assign(br_epoch_t *c, int32_t epoch, int64_t start_offset, sm_
     if (start_offset == last->start) {
         /* The latest epoch wrote nothing: the newer one takes its place (Kafka does too). */
         last->epoch = epoch;
-        return br_epoch_persist(c, eb);
+        return br_epoch_persist(c, true, eb);
     }
 append:
     if (br_epoch_reserve(c, c->count + 1) != SM_OK)
@@ -157,7 +160,7 @@ append:
     c->entries[c->count].epoch = epoch;
     c->entries[c->count].start = start_offset;
     c->count++;
-    return br_epoch_persist(c, eb);
+    return br_epoch_persist(c, true, eb);
 }
 
 void br_epoch_end_offset_for(const br_epoch_t *c, int32_t requested, int64_t log_end_offset,
@@ -204,7 +207,7 @@ sm_err_t br_epoch_truncate_from_end(br_epoch_t *c, int64_t offset, sm_errbuf_t *
     if (n == c->count)
         return SM_OK;
     c->count = n;
-    return br_epoch_persist(c, eb);
+    return br_epoch_persist(c, true, eb);
 }
 
 sm_err_t br_epoch_truncate_from_start(br_epoch_t *c, int64_t offset, sm_errbuf_t *eb)
@@ -224,13 +227,13 @@ sm_err_t br_epoch_truncate_from_start(br_epoch_t *c, int64_t offset, sm_errbuf_t
     c->entries[drop - 1].start = offset;
     memmove(c->entries, c->entries + (drop - 1), (c->count - (drop - 1)) * sizeof(*c->entries));
     c->count -= drop - 1;
-    return br_epoch_persist(c, eb);
+    return br_epoch_persist(c, false, eb); /* invariant 4 */
 }
 
 sm_err_t br_epoch_clear(br_epoch_t *c, sm_errbuf_t *eb)
 {
     c->count = 0;
-    return br_epoch_persist(c, eb);
+    return br_epoch_persist(c, true, eb);
 }
 
 int32_t br_epoch_latest(const br_epoch_t *c)

@@ -15,6 +15,15 @@
  *     3. After every successful change the file holds exactly the entries in memory. When a
  *        write fails the change stays in memory (the running broker keeps using it) and the
  *        error is returned: the caller treats it as a failed log dir, as Kafka does.
+ *     4. Every write is fsynced (file and directory) before the change returns, except that of
+ *        truncate_from_start. That one may be lost to a power cut, leaving the file as of the
+ *        last fsynced write, and that is still right: the only changes since are moves of the
+ *        log start, which only drop or clamp entries below the new start, and a broker opening
+ *        the log applies truncate_from_start at the log's start again (br_logmgr). So retention
+ *        deleting segments of many partitions costs no device cache flush on the loop thread
+ *        (Kafka, KAFKA-15046, stopped fsyncing here for the same reason). An assign, whose loss
+ *        would leave batches below the recovery point without their epoch, and a
+ *        truncate_from_end, which later appends of the same epoch would not rewrite, stay synced.
  *   Transitions
  *     assign(e, o)          e > latest and o > latest start: append (e, o)
  *                           e > latest and o == latest start: replace the latest (its epoch

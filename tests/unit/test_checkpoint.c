@@ -518,6 +518,22 @@ Test(checkpoint, an_unsynced_write_replaces_the_file_without_an_fsync)
     br_checkpoint_free(cp);
 }
 
+Test(checkpoint, an_unsynced_file_write_replaces_the_file_without_an_fsync)
+{
+    static const char text[] = "0\n1\norders 0 500\n";
+    fault_t f = {0};
+    br_fileops_t ops = fault_ops(&f);
+    char tmp[320];
+
+    snprintf(tmp, sizeof(tmp), "%s%s", path, BR_CHECKPOINT_TMP_SUFFIX);
+    put_file(path, "0\n1\norders 0 100\n");
+    cr_assert_eq(br_checkpoint_write_file_unsynced(&ops, path, text, sizeof(text) - 1, NULL),
+                 SM_OK);
+    cr_assert_eq(f.calls, 4, "open, pwrite, close, rename: no fsync of the file or directory");
+    expect_content(500);
+    cr_assert_not(file_exists(tmp));
+}
+
 Test(checkpoint, equal_maps_have_the_same_entries_in_any_order)
 {
     br_checkpoint_t *a = br_checkpoint_new(), *b = br_checkpoint_new();

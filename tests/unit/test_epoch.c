@@ -326,3 +326,63 @@ Test(epoch, failed_write_keeps_memory_and_reports_error)
     cr_assert_eq(br_epoch_count(c), 3);
     br_epoch_free(c);
 }
+
+/* The posix file operations, with each fsync counted in fsyncs. */
+static int fsyncs;
+
+static int counting_fsync(void *ctx, int fd)
+{
+    (void)ctx;
+    fsyncs++;
+    return br_fileops_posix()->fsync(NULL, fd);
+}
+
+Test(epoch, only_moves_of_the_log_start_skip_the_fsyncs)
+{
+    br_fileops_t ops = *br_fileops_posix();
+    br_epoch_t *c = NULL;
+    sm_errbuf_t eb = {{0}};
+
+    ops.fsync = counting_fsync;
+    cr_assert_eq(br_epoch_open(&ops, dir, &c, &eb), SM_OK, "%s", eb.msg);
+    fsyncs = 0;
+    cr_assert_eq(br_epoch_assign(c, 2, 10, NULL), SM_OK);
+    cr_assert_eq(fsyncs, 2, "an assign fsyncs the file and its directory");
+    cr_assert_eq(br_epoch_assign(c, 4, 30, NULL), SM_OK);
+    cr_assert_eq(br_epoch_assign(c, 7, 55, NULL), SM_OK);
+    fsyncs = 0;
+    cr_assert_eq(br_epoch_truncate_from_start(c, 35, NULL), SM_OK);
+    cr_assert_eq(fsyncs, 0, "a move of the log start writes without an fsync");
+    cr_assert_eq(br_epoch_truncate_from_end(c, 60, NULL), SM_OK);
+    cr_assert_eq(fsyncs, 0, "nothing at or past 60 to drop: no write at all");
+    cr_assert_eq(br_epoch_truncate_from_end(c, 50, NULL), SM_OK);
+    cr_assert_eq(fsyncs, 2, "a truncation at the end fsyncs");
+    fsyncs = 0;
+    cr_assert_eq(br_epoch_clear(c, NULL), SM_OK);
+    cr_assert_eq(fsyncs, 2, "clearing fsyncs");
+    br_epoch_free(c);
+}
+
+Test(epoch, a_lost_move_of_the_log_start_is_redone_on_open)
+{
+    br_epoch_t *c = three_epochs();
+    br_epoch_t *back;
+    static const int32_t e[] = {4, 7};
+    static const int64_t s[] = {40, 55};
+    char *before = slurp(BR_EPOCH_CHECKPOINT);
+    char *after;
+
+    cr_assert_eq(br_epoch_truncate_from_start(c, 40, NULL), SM_OK);
+    after = slurp(BR_EPOCH_CHECKPOINT);
+    cr_assert_str_eq(after, "0\n2\n4 40\n7 55\n", "the file is written, only not fsynced");
+    /* A power cut loses the unsynced write: the file is as the last fsynced one left it. */
+    put_file(before);
+    back = open_cache();
+    cr_assert_eq(br_epoch_truncate_from_start(back, 40, NULL), SM_OK); /* as br_logmgr opens */
+    expect_entries(back, 2, e, s);
+    expect_entries(c, 2, e, s);
+    br_epoch_free(back);
+    br_epoch_free(c);
+    free(before);
+    free(after);
+}
